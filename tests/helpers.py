@@ -14,7 +14,7 @@ def rows(database: Database, sql: str, *params: Any) -> list[dict[str, Any]]:
     sql = sql.replace("?", database.param)
     cursor = database.execute_sql(sql, params)
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def count(database: Database, table: str, where: str = "1=1", *params: Any) -> int:
