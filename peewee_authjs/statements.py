@@ -30,7 +30,7 @@ from peewee import Value
 logger = logging.getLogger("peewee_authjs.sql")
 
 # Peewee's mapping of DB-API exceptions to its own (IntegrityError, OperationalError...).
-_exception_wrapper: Any = peewee.__exception_wrapper__
+_exception_wrapper: Any = vars(peewee)["__exception_wrapper__"]
 
 
 class Slot:
