@@ -307,7 +307,13 @@ _PG_DETAIL_KEY = re.compile(r"Key \(([^)]*)\)=")
 
 
 def _driver_error(exc: PeeweeException) -> Any:
-    return exc.args[0] if exc.args else exc
+    """The DB-API exception behind a Peewee one (Peewee keeps it as context or first argument)."""
+    orig = exc.__cause__ or exc.__context__
+    if orig is not None and not isinstance(orig, PeeweeException):
+        return orig
+    if exc.args and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return exc
 
 
 def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
