@@ -221,6 +221,9 @@ class _Compiled:
             self.delete(table, table.by_key["user_id"] == slot("id"))
             for table in (self.authenticators, sessions, accounts)
         ]
+        #: Whether the ``authenticators`` table exists (None: not asked yet). A database made by
+        #: ``sequelize.sync()`` has none until ``peewee-authjs migrate`` adds it.
+        self.has_authenticators: bool | None = None
 
         session_fields = sessions.fields
         self.session_and_user = Statement(
@@ -490,6 +493,8 @@ class PeeweeAdapter:
             for model in models:
                 model._meta.table_settings = list(MYSQL_TABLE_SETTINGS)
         database.create_tables(models, safe=True)
+        if self._compiled is not None:
+            self._compiled.has_authenticators = None
 
     def drop_tables(self) -> None:
         """Drop the five tables (children first). Destroys data: for tests and development."""
@@ -577,7 +582,9 @@ class PeeweeAdapter:
         """Delete the user and its accounts, sessions and authenticators; the deleted user, or None.
 
         The children are deleted explicitly, so this holds on SQLite without the
-        ``foreign_keys`` pragma too. One transaction.
+        ``foreign_keys`` pragma too. One transaction. A database made by
+        ``sequelize.sync()`` has no ``authenticators`` table: whether it exists is
+        asked once per adapter (and again after :meth:`create_tables`).
         """
         key = self._lookup_uuid(user_id, "user_id")
         if key is None:
@@ -585,11 +592,15 @@ class PeeweeAdapter:
         c = self._c()
         params = {"id": key}
         try:
+            if c.has_authenticators is None:
+                model = c.authenticators.model
+                c.has_authenticators = c.database.table_exists(c.authenticators.name, model._meta.schema)
+            children = c.delete_user_children if c.has_authenticators else c.delete_user_children[1:]
             with self._transaction(c):
                 user = c.user_for_update.fetch_one(c.database, params)
                 if user is None:
                     return None
-                for statement in c.delete_user_children:
+                for statement in children:
                     statement.execute(c.database, params).fetchall()
                 c.delete_user.execute(c.database, params).fetchall()
             return cast(AdapterUser, user)
