@@ -74,8 +74,13 @@ async function perform(sequelize, adapter, op, args) {
   if (ADAPTER_METHODS.has(op)) return await adapter[op](...args)
   switch (op) {
     case "sync":
-      // What an app does to create the tables: sequelize.sync() orders them by dependency.
-      await sequelize.sync()
+      if (args[0] === "models") {
+        // What the adapter itself does when `synchronize` is on: every model's sync() at once.
+        await Promise.all(Object.values(sequelize.models).map((model) => model.sync()))
+      } else {
+        // What an app does to create the tables: sequelize.sync() orders them by dependency.
+        await sequelize.sync()
+      }
       return null
     case "findAll": {
       // Read rows through the adapter's own models (the adapter has no getter for accounts/tokens).

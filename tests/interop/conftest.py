@@ -29,3 +29,10 @@ def shared(request: pytest.FixtureRequest, backend: str, database: Database, js:
     schema = str(request.param)
     make_schema(schema, database, js)
     return Shared(PeeweeAdapter(database), js, backend, schema)
+
+
+@pytest.fixture
+def sequelize_made(backend: str, database: Database, js: JsAdapter) -> Shared:
+    """Both adapters on one database whose tables ``sequelize.sync()`` made (as a Next.js app has them)."""
+    make_schema("sequelize", database, js)
+    return Shared(PeeweeAdapter(database), js, backend, "sequelize")
