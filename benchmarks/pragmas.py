@@ -69,7 +69,11 @@ def measure(name: str, seconds: float, threads: int) -> dict[str, float]:
 
         def write(number: int) -> None:
             adapter.create_session(
-                {"session_token": str(uuid.uuid4()), "user_id": user_ids[number % len(user_ids)], "expires": expires}
+                {
+                    "session_token": str(uuid.uuid4()),
+                    "user_id": user_ids[number % len(user_ids)],
+                    "expires": expires,
+                }
             )
 
         def read(number: int) -> None:
