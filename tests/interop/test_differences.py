@@ -48,7 +48,9 @@ def test_verification_token_consumption(sequelize_made: Shared) -> None:
     assert py.use_verification_token(b2["identifier"], b2["token"]) is None
     assert isinstance(no_identifier, JsError)
     assert 'WHERE parameter "identifier" has invalid "undefined" value' in no_identifier.message
-    assert py.use_verification_token(None, c1["token"]) == kept_dates(c1, sequelize_made.backend, "sequelize", "py")
+    assert py.use_verification_token(None, c1["token"]) == kept_dates(
+        c1, sequelize_made.backend, "sequelize", "py"
+    )
 
 
 def test_emails_are_lowercased_by_python_only(shared: Shared) -> None:

@@ -26,9 +26,13 @@ def describe(database: Database) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for table in sorted(database.get_tables()):
         result[table] = {
-            "columns": sorted((c.name, c.data_type.lower(), c.null, c.primary_key) for c in database.get_columns(table)),
+            "columns": sorted(
+                (c.name, c.data_type.lower(), c.null, c.primary_key) for c in database.get_columns(table)
+            ),
             "indexes": sorted((i.name, tuple(i.columns), i.unique) for i in database.get_indexes(table)),
-            "foreign_keys": sorted((f.column, f.dest_table, f.dest_column) for f in database.get_foreign_keys(table)),
+            "foreign_keys": sorted(
+                (f.column, f.dest_table, f.dest_column) for f in database.get_foreign_keys(table)
+            ),
         }
     return result
 
