@@ -2,6 +2,7 @@
 //
 //   node authjs.mjs <database-url> <operation> < args.json
 //   node authjs.mjs <database-url> batch < [{"op": "...", "args": [...]}, ...]
+//   node authjs.mjs --serve      (one request per stdin line: {"url": ..., "ops": [...]}; one reply line each)
 //
 // <database-url> is the URL the Python side uses: sqlite:///abs/path.db, postgresql://user@host:port/db,
 // mysql://user@host:port/db. The adapter is built the way a Next.js app sharing the database builds it:
@@ -15,6 +16,7 @@
 
 import SequelizeAdapter from "@auth/sequelize-adapter"
 import { Sequelize } from "sequelize"
+import { createInterface } from "node:readline"
 
 // The hashing and token generation of @auth/core itself (not exported by the package: import the file).
 const web = await import(new URL("./lib/utils/web.js", import.meta.resolve("@auth/core")).href)
@@ -114,26 +116,13 @@ async function perform(sequelize, adapter, op, args) {
   }
 }
 
-async function readStdin() {
-  const chunks = []
-  for await (const chunk of process.stdin) chunks.push(chunk)
-  const text = Buffer.concat(chunks).toString("utf8").trim()
-  return text ? JSON.parse(text) : []
-}
-
-async function main() {
-  const [url, op] = process.argv.slice(2)
-  if (!url || !op) {
-    process.stderr.write("usage: node authjs.mjs <database-url> <operation|batch> < args.json\n")
-    process.exit(2)
-  }
-  const input = decode(await readStdin())
-  const ops = op === "batch" ? input : [{ op, args: input }]
+/** Run `ops` on a fresh Sequelize connection to `url`; the list of their outcomes. */
+async function runBatch(url, ops) {
   const sequelize = new Sequelize(sequelizeOptions(url))
   const adapter = SequelizeAdapter(sequelize, { synchronize: false })
   const results = []
   try {
-    for (const { op: name, args = [] } of ops) {
+    for (const { op: name, args = [] } of decode(ops)) {
       try {
         results.push({ ok: encode(await perform(sequelize, adapter, name, args)) })
       } catch (error) {
@@ -143,7 +132,42 @@ async function main() {
   } finally {
     await sequelize.close()
   }
-  process.stdout.write(JSON.stringify({ results }) + "\n")
+  return results
+}
+
+async function serve() {
+  // The test suite keeps one process and sends it every batch: node and the packages load once.
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
+  for await (const line of lines) {
+    if (!line.trim()) continue
+    let reply
+    try {
+      const { url, ops } = JSON.parse(line)
+      reply = { results: await runBatch(url, ops) }
+    } catch (error) {
+      reply = { failure: String(error?.stack ?? error) }
+    }
+    process.stdout.write(JSON.stringify(reply) + "\n")
+  }
+}
+
+async function readStdin() {
+  const chunks = []
+  for await (const chunk of process.stdin) chunks.push(chunk)
+  const text = Buffer.concat(chunks).toString("utf8").trim()
+  return text ? JSON.parse(text) : []
+}
+
+async function main() {
+  const [url, op] = process.argv.slice(2)
+  if (url === "--serve") return await serve()
+  if (!url || !op) {
+    process.stderr.write("usage: node authjs.mjs <database-url> <operation|batch> < args.json | node authjs.mjs --serve\n")
+    process.exit(2)
+  }
+  const input = await readStdin()
+  const ops = op === "batch" ? input : [{ op, args: input }]
+  process.stdout.write(JSON.stringify({ results: await runBatch(url, ops) }) + "\n")
 }
 
 await main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,17 +11,36 @@ from peewee import Database
 from peewee_authjs import PeeweeAdapter
 from tests.backends import backend_url
 from tests.interop.node import JsAdapter
+from tests.interop.node import NodeServer
 from tests.interop.node import require_node
 from tests.interop.schemas import SCHEMAS
 from tests.interop.schemas import Shared
 from tests.interop.schemas import make_schema
 
 
+@pytest.fixture(scope="session")
+def node_servers() -> Iterator[dict[str, NodeServer]]:
+    """One node process per backend for the whole session, started when first needed.
+
+    Not one for all: Sequelize rewrites the adapter's shared attribute definitions for
+    the dialect of the first connection, so one process cannot serve two dialects.
+    """
+    servers: dict[str, NodeServer] = {}
+    try:
+        yield servers
+    finally:
+        for server in servers.values():
+            server.close()
+
+
 @pytest.fixture
-def js(backend: str, tmp_path: Path, database: Database) -> JsAdapter:
-    """The JS adapter on the (clean) database of the backend under test; skips or fails without Node."""
+def js(backend: str, tmp_path: Path, database: Database, node_servers: dict[str, NodeServer]) -> JsAdapter:
+    """The JS adapter on the (clean) database of the backend under test (skips or, under CI=true,
+    fails without Node)."""
     require_node()
-    return JsAdapter(backend_url(backend, tmp_path))
+    if backend not in node_servers:
+        node_servers[backend] = NodeServer()
+    return JsAdapter(backend_url(backend, tmp_path), node_servers[backend])
 
 
 @pytest.fixture(params=SCHEMAS)

@@ -1,7 +1,8 @@
 """Driving the real ``@auth/sequelize-adapter`` (``tests/interop/authjs.mjs``) from pytest.
 
-One ``node`` process runs a batch of operations against a database URL and prints
-their results as JSON; :class:`JsAdapter` encodes the arguments and decodes the
+The Node program runs a batch of operations against a database URL and prints
+their results as JSON; the suite keeps one ``node`` process for all its batches
+(:class:`NodeServer`). :class:`JsAdapter` encodes the arguments and decodes the
 results: JS ``Date`` values become aware UTC datetimes (an Invalid Date becomes
 :data:`INVALID_DATE`, which equals nothing), ``undefined`` becomes :data:`UNDEFINED`.
 
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
+import tempfile
 from datetime import datetime
 from datetime import timezone
 from pathlib import Path
@@ -136,18 +139,86 @@ def op(name: str, *args: Any) -> dict[str, Any]:
     return {"op": name, "args": list(args)}
 
 
+class NodeServer:
+    """One ``node authjs.mjs --serve`` process that runs every batch of a test session.
+
+    Node and the npm packages load once; each batch still gets its own Sequelize
+    connection, closed at its end. Use as a context manager.
+    """
+
+    def __init__(self, timeout: float = 120) -> None:
+        self.timeout = timeout
+        self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            ["node", str(SCRIPT), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=INTEROP_DIR,
+        )
+
+    def __enter__(self) -> NodeServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the process (it exits when its input closes)."""
+        process = self._process
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        self._stderr.close()
+
+    def _died(self, what: str) -> AssertionError:
+        self._stderr.seek(0)
+        detail = self._stderr.read().decode("utf-8", "replace").strip()[-4000:]
+        return AssertionError(f"the node process {what}: {detail}")
+
+    def request(self, url: str, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send one batch; the outcomes printed for it."""
+        process = self._process
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps({"url": url, "ops": encode(ops)}).encode() + b"\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            raise self._died("has exited") from None
+        ready, _, _ = select.select([process.stdout], [], [], self.timeout)
+        if not ready:
+            raise self._died(f"did not answer within {self.timeout} s")
+        line = process.stdout.readline()
+        if not line:
+            raise self._died("has exited")
+        reply = json.loads(line)
+        if "failure" in reply:
+            raise AssertionError(f"the node process could not run the batch: {reply['failure']}")
+        return list(reply["results"])
+
+
 class JsAdapter:
-    """``@auth/sequelize-adapter`` on ``url``, as a Next.js app would run it (``synchronize: false``)."""
+    """``@auth/sequelize-adapter`` on ``url``, as a Next.js app would run it (``synchronize: false``).
 
-    def __init__(self, url: str) -> None:
+    Batches go to ``server`` when given, else each to a new ``node`` process.
+    """
+
+    def __init__(self, url: str, server: NodeServer | None = None) -> None:
         self.url = url
+        self.server = server
 
-    def run(self, *ops: dict[str, Any]) -> list[Any]:
-        """Run the operations in one node process; their results in order, a :class:`JsError` for a throw."""
-        payload = json.dumps(encode(list(ops)))
+    def _outcomes(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.server is not None:
+            return self.server.request(self.url, ops)
         completed = subprocess.run(
             ["node", str(SCRIPT), self.url, "batch"],
-            input=payload,
+            input=json.dumps(encode(ops)),
             capture_output=True,
             text=True,
             cwd=INTEROP_DIR,
@@ -156,7 +227,11 @@ class JsAdapter:
         )
         if completed.returncode != 0:
             raise AssertionError(f"node exited with {completed.returncode}: {completed.stderr.strip()}")
-        outcomes = json.loads(completed.stdout)["results"]
+        return list(json.loads(completed.stdout)["results"])
+
+    def run(self, *ops: dict[str, Any]) -> list[Any]:
+        """Run the operations as one batch; their results in order, a :class:`JsError` for a throw."""
+        outcomes = self._outcomes(list(ops))
         results: list[Any] = []
         for spec, outcome in zip(ops, outcomes, strict=True):
             if "error" in outcome:
@@ -174,5 +249,5 @@ class JsAdapter:
         return results
 
     def call(self, name: str, *args: Any) -> Any:
-        """One operation in its own node process; its result (raises :class:`JsError` if it threw)."""
+        """One operation in a batch of its own; its result (raises :class:`JsError` if it threw)."""
         return self.batch(op(name, *args))[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -44,7 +45,7 @@ def bare_user_record() -> dict[str, Any]:
     return {"id": new_id(), "email": f"bare-{secrets.token_hex(4)}@example.com"}
 
 
-def full_user(record: dict[str, Any]) -> dict[str, Any]:
+def full_user(record: Mapping[str, Any]) -> dict[str, Any]:
     """``record`` with every user column (absent ones null)."""
     return {"name": None, "email_verified": None, "image": None, **record}
 
@@ -94,7 +95,7 @@ def kept(value: datetime | None, backend: str, schema: str, writer: str) -> date
     return value
 
 
-def kept_dates(record: dict[str, Any], backend: str, schema: str, writer: str) -> dict[str, Any]:
+def kept_dates(record: Mapping[str, Any], backend: str, schema: str, writer: str) -> dict[str, Any]:
     """``record`` with each datetime as :func:`kept` says the database returns it."""
     return {
         key: kept(value, backend, schema, writer) if isinstance(value, datetime) else value

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from peewee import Database
 
 from peewee_authjs import DuplicateError
 from peewee_authjs import InvalidInputError
@@ -75,7 +76,7 @@ def test_emails_are_lowercased_by_python_only(shared: Shared) -> None:
     assert (found == full_user(from_js)) if case_blind else (found is None)
 
 
-def test_unknown_keys(sequelize_made: Shared) -> None:
+def test_unknown_keys(sequelize_made: Shared, database: Database) -> None:
     """The JS adapter silently drops attributes it does not know; Python refuses the record with an
     error naming the key and writes nothing."""
     py, js = sequelize_made.py, sequelize_made.js
@@ -84,7 +85,7 @@ def test_unknown_keys(sequelize_made: Shared) -> None:
     assert py.get_user(user["id"]) == full_user(user)
     with pytest.raises(InvalidInputError, match="phone_number"):
         py.create_user({**bare_user_record(), "phone_number": "+1 555"})
-    assert count(py.database, "users") == 1
+    assert count(database, "users") == 1
 
 
 def test_ids_that_are_not_uuids(sequelize_made: Shared) -> None:
@@ -98,7 +99,7 @@ def test_ids_that_are_not_uuids(sequelize_made: Shared) -> None:
     assert sequelize_made.py.get_user("not-a-uuid") is None
 
 
-def test_duplicate_provider_accounts(shared: Shared) -> None:
+def test_duplicate_provider_accounts(shared: Shared, database: Database) -> None:
     """A second account with the same (provider, provider_account_id) is refused by both sides on our
     schema (unique index) and accepted by both on a Sequelize-made one (no index)."""
     py, js = shared.py, shared.js
@@ -108,15 +109,15 @@ def test_duplicate_provider_accounts(shared: Shared) -> None:
     second_js = js.run(op("linkAccount", to_js(account)))[0]
     if shared.schema == "sequelize":
         py.link_account(account)
-        assert count(py.database, "accounts") == 3
+        assert count(database, "accounts") == 3
     else:
         assert isinstance(second_js, JsError) and second_js.name == "SequelizeUniqueConstraintError"
         with pytest.raises(DuplicateError):
             py.link_account(account)
-        assert count(py.database, "accounts") == 1
+        assert count(database, "accounts") == 1
 
 
-def test_long_oauth_tokens(shared: Shared) -> None:
+def test_long_oauth_tokens(shared: Shared, database: Database) -> None:
     """OAuth tokens longer than 255 characters: VARCHAR(255) in a Sequelize-made schema refuses them on
     PostgreSQL and MySQL from both sides (SQLite does not enforce lengths); our schema keeps them as TEXT
     and each side reads the other's unchanged."""
@@ -130,7 +131,7 @@ def test_long_oauth_tokens(shared: Shared) -> None:
         assert isinstance(result, JsError) and result.name == "SequelizeDatabaseError"
         with pytest.raises(InvalidInputError, match="migrate"):
             py.link_account(long_py)
-        assert count(py.database, "accounts") == 0
+        assert count(database, "accounts") == 0
         return
     stored_py = py.link_account(long_py)
     found_js = py.get_account(long_js["provider"], long_js["provider_account_id"])

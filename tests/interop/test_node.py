@@ -3,7 +3,10 @@ values cross the process boundary unchanged (no Node needed for these tests)."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +49,17 @@ def test_dates_and_markers_round_trip() -> None:
     assert node.decode({"$undefined": True}) is node.UNDEFINED
     with pytest.raises(ValueError, match="naive"):
         node.encode(datetime(2030, 1, 2))
+
+
+def test_one_process_per_batch_and_the_server_agree(tmp_path: Path) -> None:
+    """The command-line mode (a node process per batch, as in docs/interop.md) and the server mode the
+    suite uses give the same results, including a JS error reported in its place."""
+    node.require_node()
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    ops = [node.op("sync"), node.op("hash", "abc"), node.op("getUser", str(uuid.uuid4())), node.op("nope")]
+    alone = node.JsAdapter(url).run(*ops)
+    with node.NodeServer() as server:
+        served = node.JsAdapter(url, server).run(*ops)
+    assert alone[:3] == served[:3] == [None, hashlib.sha256(b"abc").hexdigest(), None]
+    assert isinstance(alone[3], node.JsError) and isinstance(served[3], node.JsError)
+    assert alone[3].message == served[3].message == "unknown operation nope"
