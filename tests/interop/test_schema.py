@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 from peewee import Database
 
 from peewee_authjs import PeeweeAdapter
+from tests.backends import backend_url
 from tests.interop.node import JsAdapter
 from tests.interop.node import op
 from tests.interop.node import to_js
+from tests.interop.node import to_py
 from tests.interop.records import account_record
 from tests.interop.records import later
 from tests.interop.records import session_record
 from tests.interop.records import token_record
 from tests.interop.records import user_record
+from tests.interop.schemas import HAS_MIGRATIONS
 from tests.interop.schemas import Shared
 from tests.interop.schemas import make_schema
 
@@ -76,3 +83,69 @@ def test_adapter_sync_leaves_our_schema_unchanged(database: Database, js: JsAdap
     )
     assert describe(database) == before
     assert PeeweeAdapter(database).get_user(user["id"]) is not None
+
+
+@pytest.mark.skipif(not HAS_MIGRATIONS, reason="this version of the library has no `peewee-authjs migrate`")
+def test_migrate_command_adopts_a_sequelize_database_and_node_keeps_working(
+    sequelize_made: Shared, database: Database, tmp_path: Path
+) -> None:
+    """`peewee-authjs migrate` on a database that sequelize.sync() made and the JS adapter filled keeps
+    every row as the JS adapter reads it; afterwards the JS adapter (synchronize: false) still does all
+    its work there, Python reads what it wrote, and the authenticators table is there for Python."""
+    js, py = sequelize_made.js, sequelize_made.py
+    user = user_record()
+    account, session, token = account_record(user["id"]), session_record(user["id"]), token_record()
+    writes = [
+        op("createUser", to_js(user)),
+        op("linkAccount", to_js(account)),
+        op("createSession", to_js(session)),
+        op("createVerificationToken", to_js(token)),
+    ]
+    reads = [
+        op("getUser", user["id"]),
+        op("findAll", "account", {"userId": user["id"]}),
+        op("getSessionAndUser", session["session_token"]),
+        op("findAll", "verificationToken", {"identifier": token["identifier"]}),
+    ]
+    before = js.batch(*writes, *reads)[len(writes) :]
+
+    command = [
+        sys.executable,
+        "-m",
+        "peewee_authjs",
+        "migrate",
+        backend_url(sequelize_made.backend, tmp_path),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "applied" in completed.stdout
+    assert {"authenticators", "authjs_migrations"} <= set(database.get_tables())
+
+    second = user_record()
+    second_session = session_record(second["id"])
+    after = js.batch(
+        *reads,
+        op("createUser", to_js(second)),
+        op("linkAccount", to_js(account_record(second["id"]))),
+        op("createSession", to_js(second_session)),
+        op("updateSession", {"sessionToken": second_session["session_token"], "expires": later(30)}),
+        op("useVerificationToken", {"identifier": token["identifier"], "token": token["token"]}),
+        op("deleteUser", user["id"]),
+    )
+    assert after[: len(reads)] == before
+    assert to_py(after[len(reads) + 5]) == to_py(before[0])
+    assert py.get_user(user["id"]) is None
+    found = py.get_session_and_user(second_session["session_token"])
+    assert found is not None and found["user"]["id"] == second["id"]
+    authenticator = py.create_authenticator(
+        {
+            "credential_id": "Y3JlZGVudGlhbA",
+            "user_id": second["id"],
+            "provider_account_id": "Y3JlZGVudGlhbA",
+            "credential_public_key": "cHVibGlj",
+            "counter": 0,
+            "credential_device_type": "singleDevice",
+            "credential_backed_up": False,
+        }
+    )
+    assert py.list_authenticators_by_user_id(second["id"]) == [authenticator]
