@@ -50,10 +50,20 @@ class BackendError(AdapterError):
     """
 
 
+class MigrationError(AdapterError):
+    """The schema could not be migrated; the message says why and what to do.
+
+    Raised before anything is changed when the database cannot be adopted
+    (e.g. duplicate accounts), or when a migration step failed (the driver's
+    error is kept as ``__cause__``).
+    """
+
+
 __all__ = [
     "AdapterError",
     "BackendError",
     "DuplicateError",
     "InvalidInputError",
+    "MigrationError",
     "NotFoundError",
 ]
