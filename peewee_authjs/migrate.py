@@ -77,7 +77,7 @@ def migrate(
         :func:`peewee_authjs.database.open_database` (and closed afterwards).
     :param on_applied: called with each migration's name once it is applied and recorded.
     """
-    with _opened(database_or_url) as database:
+    with _opened(database_or_url) as database, _exclusive(database):
         runner = _runner(database)
         pending = _pending(runner)
         problems = _problems(database, pending)
@@ -128,7 +128,7 @@ def revert(database_or_url: Database | DatabaseProxy | str, target: str) -> list
     their rows**: this is for development and tests. Widened columns and a
     converted MySQL character set stay as they are (see each script's ``down``).
     """
-    with _opened(database_or_url) as database:
+    with _opened(database_or_url) as database, _exclusive(database):
         runner = _runner(database)
         try:
             reverted: list[str] = runner.down(target)
@@ -170,6 +170,38 @@ def _opened(database_or_url: Database | DatabaseProxy | str) -> Iterator[Databas
     finally:
         if was_closed and not database.is_closed():
             database.close()
+
+
+#: The name of the lock ``migrate`` holds on PostgreSQL (an advisory lock key) and MySQL (GET_LOCK).
+LOCK_NAME = "peewee_authjs.migrate"
+_LOCK_KEY = 0x61757468_6A736D67  # "authjsmg": a fixed 64-bit advisory lock key
+_LOCK_TIMEOUT = 600
+
+
+@contextmanager
+def _exclusive(database: Database) -> Iterator[None]:
+    """Hold a server-side lock, so that two deploys running ``migrate`` at once take turns.
+
+    PostgreSQL: a session advisory lock; MySQL: ``GET_LOCK``. SQLite serialises
+    writers itself; a second ``migrate`` there fails rather than waits.
+    """
+    dialect = dialect_of(database)
+    release: tuple[str, tuple[Any, ...]]
+    if dialect == "postgres":
+        execute(database, "SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        release = ("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    elif dialect == "mysql":
+        (got,) = fetch(database, "SELECT GET_LOCK(%s, %s)", (LOCK_NAME, _LOCK_TIMEOUT))[0]
+        if got != 1:
+            raise MigrationError(f"another migrate held the lock {LOCK_NAME!r} for {_LOCK_TIMEOUT} s")
+        release = ("SELECT RELEASE_LOCK(%s)", (LOCK_NAME,))
+    else:
+        yield
+        return
+    try:
+        yield
+    finally:
+        execute(database, *release)
 
 
 def _utcnow_naive() -> datetime:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from peewee_authjs.migrate import revert
 from peewee_authjs.migrate import status
 from peewee_authjs.migrations import DIRECTORY
 from tests import sequelize_tables as sq
+from tests.backends import backend_url
 from tests.backends import drop_all
 from tests.backends import quote
 from tests.helpers import count
@@ -369,3 +372,13 @@ def test_mysql_app_tables_referencing_users_stop_the_conversion(database: Databa
         assert migrate(database) == NAMES
     finally:
         database.execute_sql("DROP TABLE IF EXISTS orders")
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+def test_concurrent_migrates_take_turns(database: Database, backend: str, tmp_path: Path) -> None:
+    """Two deploys migrating at once: one applies everything, the other then finds nothing to do."""
+    url = backend_url(backend, tmp_path)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: migrate(url), range(2)))
+    assert sorted(results, key=len) == [[], NAMES]
+    assert [name for name, when in status(database) if when] == NAMES
