@@ -119,10 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Auth.js's database adapter on Peewee: schema and maintenance commands.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="also print each step as it is done")
+    verbose_help = "also print each step as it is done"
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    # Also accepted after the subcommand; SUPPRESS keeps a -v given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        sub = subparsers.add_parser(name, help=command.help, description=command.help, parents=[common])
         if command.arguments is not None:
             command.arguments(sub)
         sub.set_defaults(run=command.run)

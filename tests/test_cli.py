@@ -79,9 +79,9 @@ def test_status_lists_pending_then_applied(
 def test_verbose_prints_each_step_before_its_migration(
     database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """-v shows what each migration did (indented), ahead of the line that says it was applied."""
+    """``migrate -v`` shows what each migration did (indented), ahead of the line saying it was applied."""
     sq.create_tables(database, "sqlite")
-    status, out, _ = run(capsys, "-v", "migrate", backend_url("sqlite", tmp_path))
+    status, out, _ = run(capsys, "migrate", "-v", backend_url("sqlite", tmp_path))
     assert status == 0
     step = out.index("  created table authenticators")
     assert step < out.index("applied 0002_create_tables")
@@ -153,3 +153,15 @@ def test_python_dash_m_runs_the_command(database: Database, tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"applied {name}" for name in NAMES]
+
+
+@SQLITE_ONLY
+def test_verbose_before_the_subcommand_counts_too(
+    database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``peewee-authjs -v migrate`` prints the steps as ``migrate -v`` does; without -v they are not printed."""
+    url = backend_url("sqlite", tmp_path)
+    status, out, _ = run(capsys, "-v", "migrate", url)
+    assert status == 0 and "  created table users" in out
+    run(capsys, "-v", "status", url)
+    assert all(not line.startswith("  ") for line in run(capsys, "status", url)[1])
