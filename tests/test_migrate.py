@@ -46,6 +46,11 @@ def schema(database: Database) -> dict[str, dict[str, Any]]:
     return {table: describe(database, table) for table in TABLES}
 
 
+def schema_without_authenticators(database: Database) -> dict[str, dict[str, Any]]:
+    """The described schema of Sequelize's four tables."""
+    return {table: describe(database, table) for table in SEQUELIZE_TABLES}
+
+
 def schema_of_create_tables(database: Database) -> dict[str, dict[str, Any]]:
     """What ``PeeweeAdapter(db).create_tables()`` makes, described; the tables are dropped again."""
     PeeweeAdapter(database).create_tables()
@@ -255,11 +260,6 @@ def test_duplicate_accounts_stop_adoption_before_any_change(database: Database, 
         f"DELETE FROM {quote(database, 'accounts')} WHERE id = {database.param}", (DUPLICATE,)
     )
     assert migrate(database) == NAMES
-
-
-def schema_without_authenticators(database: Database) -> dict[str, dict[str, Any]]:
-    """The described schema of Sequelize's four tables."""
-    return {table: describe(database, table) for table in SEQUELIZE_TABLES}
 
 
 def test_keys_differing_only_in_case_are_not_duplicates(database: Database, backend: str) -> None:
