@@ -24,6 +24,7 @@ from peewee_authjs.migrate import revert
 from peewee_authjs.migrate import status
 from peewee_authjs.migrations import DIRECTORY
 from tests import sequelize_tables as sq
+from tests.backends import backend_names
 from tests.backends import backend_url
 from tests.backends import drop_all
 from tests.backends import quote
@@ -38,7 +39,9 @@ SEQUELIZE_TABLES = TABLES[:4]
 NAMES = [path.stem for path in sorted(DIRECTORY.glob("[0-9]*.py"))]
 DUPLICATE = "a0000000-0000-4000-8000-0000000000d2"
 
-ONLY_MYSQL = pytest.mark.parametrize("backend", ["mysql"], indirect=True)
+#: Narrow the ``backend`` fixture to the configured servers (MySQL only, or both servers).
+ONLY_MYSQL = pytest.mark.parametrize("backend", [n for n in backend_names() if n == "mysql"], indirect=True)
+SERVERS = pytest.mark.parametrize("backend", [n for n in backend_names() if n != "sqlite"], indirect=True)
 
 
 def schema(database: Database) -> dict[str, dict[str, Any]]:
@@ -389,7 +392,7 @@ def test_mysql_app_tables_referencing_users_stop_the_conversion(database: Databa
         database.execute_sql("DROP TABLE IF EXISTS orders")
 
 
-@pytest.mark.parametrize("backend", ["postgres", "mysql"], indirect=True)
+@SERVERS
 def test_concurrent_migrates_take_turns(database: Database, backend: str, tmp_path: Path) -> None:
     """Two deploys migrating at once: one applies everything, the other then finds nothing to do."""
     url = backend_url(backend, tmp_path)
