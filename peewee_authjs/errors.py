@@ -50,9 +50,19 @@ class BackendError(AdapterError):
     """
 
 
+class ConfigurationError(AdapterError):
+    """A required setting is missing or invalid; ``setting`` names it (e.g. ``AUTHJS_SECRET``)."""
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        #: The name of the setting at fault.
+        self.setting = setting
+
+
 __all__ = [
     "AdapterError",
     "BackendError",
+    "ConfigurationError",
     "DuplicateError",
     "InvalidInputError",
     "NotFoundError",
