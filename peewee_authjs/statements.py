@@ -19,14 +19,18 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
+import peewee
 from peewee import Database
 from peewee import Field
 from peewee import Node
 from peewee import Value
-from peewee import __exception_wrapper__
 
 logger = logging.getLogger("peewee_authjs.sql")
+
+# Peewee's mapping of DB-API exceptions to its own (IntegrityError, OperationalError...).
+_exception_wrapper: Any = vars(peewee)["__exception_wrapper__"]
 
 
 class Slot:
@@ -67,7 +71,8 @@ class Statement:
         columns: Sequence[str] = (),
         decoders: Mapping[str, Decoder] | None = None,
     ) -> None:
-        sql, params = database.get_sql_context().sql(query).query()
+        context: Any = database.get_sql_context()
+        sql, params = context.sql(query).query()
         self.sql: str = sql
         names: list[str | None] = []
         constants: list[Any] = []
@@ -92,7 +97,7 @@ class Statement:
         return tuple(
             [
                 values[name] if name is not None else constant
-                for name, constant in zip(self._names, self._constants)
+                for name, constant in zip(self._names, self._constants, strict=True)
             ]
         )
 
@@ -101,14 +106,14 @@ class Statement:
         params = self.params(values)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s", self.sql)
-        with __exception_wrapper__:
-            cursor = database.cursor()
+        with _exception_wrapper:
+            cursor = cast(Any, database).cursor()
             cursor.execute(self.sql, params)
         return cursor
 
     def record(self, row: Sequence[Any]) -> dict[str, Any]:
         """A row of this statement's result as a dict keyed by record key."""
-        record = dict(zip(self.columns, row))
+        record = dict(zip(self.columns, row, strict=True))
         for key, decode in self._decoders:
             value = record[key]
             if value is not None:
