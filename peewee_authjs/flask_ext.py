@@ -269,6 +269,7 @@ class AuthJS:
             manager = LoginManager()
             manager.init_app(app)
             manager.login_view = f"{BLUEPRINT}.signin"
+            manager.login_message = None  # a flash() would need Flask's session and SECRET_KEY
         elif getattr(app, "login_manager", None) is not manager:
             manager.init_app(app)
         if manager._request_callback not in (None, _load_user):

@@ -451,7 +451,7 @@ class AuthWeb:
         """POST ``/signin/email``: store a link token and send the link; then "check your e-mail"."""
         if not auth.csrf_valid(request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)):
             return self.csrf_refused(auth)
-        callback = safe_redirect(request.form.get("callbackUrl"), auth.base_url, "") or None
+        callback = self.redirect_target(auth, request.form.get("callbackUrl"))
         try:
             self.email(auth).send_link(request.form.get("email", ""), callback_url=callback)
         except InvalidInputError:
