@@ -34,14 +34,18 @@ def demo(args: argparse.Namespace) -> int:
     try:
         from peewee_authjs.demo import run
     except ImportError as exc:  # Flask is an optional extra
-        raise SystemExit(f"peewee-authjs demo needs Flask: pip install 'peewee-authjs[flask]' ({exc})") from None
+        raise SystemExit(
+            f"peewee-authjs demo needs Flask: pip install 'peewee-authjs[flask]' ({exc})"
+        ) from None
     run(args.host, args.port, args.database)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; its exit status."""
-    parser = argparse.ArgumentParser(prog="peewee-authjs", description="Auth.js's database adapter on Peewee.")
+    parser = argparse.ArgumentParser(
+        prog="peewee-authjs", description="Auth.js's database adapter on Peewee."
+    )
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo(subcommands)
     args = parser.parse_args(argv)

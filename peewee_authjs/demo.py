@@ -110,7 +110,9 @@ def create_app(
             f"<tr><th>E-mail verified</th><td>{escape(js_iso(verified) if verified else 'no')}</td></tr>"
             "</table>"
             f'<h2>Your sessions ({len(rows)})</h2><table id="sessions">'
-            "<tr><th>Session</th><th>Expires</th><th></th></tr>" + "".join(rows) + "</table><p>"
+            "<tr><th>Session</th><th>Expires</th><th></th></tr>"
+            + "".join(rows)
+            + "</table><p>"
             + post_button(url_for("authjs.signout_others"), "Sign out other devices", secondary=True)
             + post_button(url_for("authjs.signout_post"), "Sign out")
             + '</p><p class="muted">JSON, as Auth.js answers it: '

@@ -51,7 +51,7 @@ class Pages:
     def layout(self, title: str, body: str) -> str:
         """The whole document around ``body`` (already HTML); ``title`` is plain text."""
         return (
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
             f"<body><main>{body}</main></body></html>\n"
@@ -98,7 +98,7 @@ class Pages:
         )
 
     def signout(self, *, action: str, csrf_token: str, callback_url: str | None) -> str:
-        """"Are you sure you want to sign out?" with a button that posts to ``action``."""
+        """ "Are you sure you want to sign out?" with a button that posts to ``action``."""
         return self.layout(
             "Sign out",
             "<h1>Sign out</h1><p>Are you sure you want to sign out?</p>"
@@ -113,7 +113,7 @@ class Pages:
         retry = f'<p><a href="{escape(retry_url)}">Sign in again</a></p>' if retry_url else ""
         return self.layout(
             title,
-            f"<h1>{escape(title)}</h1><p class=\"error\" role=\"alert\">{escape(message)}</p>{retry}",
+            f'<h1>{escape(title)}</h1><p class="error" role="alert">{escape(message)}</p>{retry}',
         )
 
 

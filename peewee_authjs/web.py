@@ -243,7 +243,9 @@ class RequestAuth:
             found = self.web.sessions.read(self.session_token) if self.session_token else None
             self._found = found
             if found is not None:
-                self._set_session_cookie(found["session"], self.web.sessions.now() + self.web.sessions.max_age)
+                self._set_session_cookie(
+                    found["session"], self.web.sessions.now() + self.web.sessions.max_age
+                )
             elif self.session_token:
                 self.clear_session_cookies()
         return self._found

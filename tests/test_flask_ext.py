@@ -169,7 +169,9 @@ def test_sign_in_end_to_end(client: Client, outbox: Outbox, adapter: PeeweeAdapt
     assert path == "/auth/callback/email"
     assert query["email"] == "ada@example.com" and query["callbackUrl"] == "/private"
     assert len(query["token"]) == 64
-    assert count(adapter.database, "verification_tokens", "token = ?", hash_token(query["token"], SECRET)) == 1
+    assert (
+        count(adapter.database, "verification_tokens", "token = ?", hash_token(query["token"], SECRET)) == 1
+    )
 
     page = client.get(path, query_string=query)
     assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
@@ -188,7 +190,9 @@ def test_sign_in_end_to_end(client: Client, outbox: Outbox, adapter: PeeweeAdapt
     assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
 
 
-def test_the_confirm_page_can_be_opened_many_times(client: Client, outbox: Outbox, adapter: PeeweeAdapter) -> None:
+def test_the_confirm_page_can_be_opened_many_times(
+    client: Client, outbox: Outbox, adapter: PeeweeAdapter
+) -> None:
     """A mail scanner's GETs do not use the link up; only the POST does, once."""
     request_link(client, outbox)
     path, query = outbox.last_link()
@@ -258,7 +262,9 @@ def test_a_failing_sender_is_a_502_and_forgets_the_token(adapter: PeeweeAdapter)
     assert count(adapter.database, "verification_tokens") == 0
 
 
-def test_signing_in_again_ends_the_previous_session(client: Client, outbox: Outbox, adapter: PeeweeAdapter) -> None:
+def test_signing_in_again_ends_the_previous_session(
+    client: Client, outbox: Outbox, adapter: PeeweeAdapter
+) -> None:
     """A browser that signs in again (same or another user) keeps one session: the old one is ended."""
     sign_in(client, outbox)
     sign_in(client, outbox)
@@ -298,7 +304,9 @@ def test_posts_without_the_csrf_token_are_refused(
     assert good != token and outbox[-1][0] == "bob@example.com"
 
 
-def test_the_csrf_token_may_come_in_a_header_or_json(client: Client, outbox: Outbox, adapter: PeeweeAdapter) -> None:
+def test_the_csrf_token_may_come_in_a_header_or_json(
+    client: Client, outbox: Outbox, adapter: PeeweeAdapter
+) -> None:
     """Scripts may send the token as X-CSRF-Token or as csrfToken in a JSON body."""
     sign_in(client, outbox)
     token = csrf(client)
@@ -318,7 +326,9 @@ def test_the_csrf_cookie_is_kept_while_valid(client: Client) -> None:
 # -- the session cookie ---------------------------------------------------------------------------
 
 
-def test_a_tampered_cookie_is_anonymous_and_cleared(client: Client, outbox: Outbox, adapter: PeeweeAdapter) -> None:
+def test_a_tampered_cookie_is_anonymous_and_cleared(
+    client: Client, outbox: Outbox, adapter: PeeweeAdapter
+) -> None:
     """A session cookie whose token is unknown reads as nobody and is cleared; the real session is untouched."""
     sign_in(client, outbox)
     value = client.get_cookie(SESSION_COOKIE).value  # type: ignore[union-attr]
@@ -354,8 +364,12 @@ def test_a_read_extends_a_due_session_and_resets_the_cookie(
     response = client.get("/auth/session")
     found = adapter.get_session_and_user(token)
     assert found is not None and found["session"]["expires"] > old + timedelta(days=1)
-    assert response.get_json()["expires"].startswith(found["session"]["expires"].strftime("%Y-%m-%dT%H:%M:%S."))
-    assert cookie_expires(set_cookies(response)[SESSION_COOKIE]) >= found["session"]["expires"].replace(microsecond=0)
+    assert response.get_json()["expires"].startswith(
+        found["session"]["expires"].strftime("%Y-%m-%dT%H:%M:%S.")
+    )
+    assert cookie_expires(set_cookies(response)[SESSION_COOKIE]) >= found["session"]["expires"].replace(
+        microsecond=0
+    )
 
 
 def test_a_fresh_session_is_not_written_but_its_cookie_is_reset(
@@ -384,7 +398,9 @@ def test_the_session_is_read_once_per_request(
     assert len(reads) == 1, [r.getMessage() for r in reads]
 
 
-def test_requests_without_auth_read_nothing(client: Client, outbox: Outbox, caplog: pytest.LogCaptureFixture) -> None:
+def test_requests_without_auth_read_nothing(
+    client: Client, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
     """A request that never asks for the user sends no query and sets no cookie."""
     sign_in(client, outbox)
     with caplog.at_level(logging.DEBUG, logger="peewee_authjs.sql"):

@@ -44,7 +44,9 @@ def csrf(client: Client, base: str = "/auth") -> str:
     return token
 
 
-def request_link(client: Client, outbox: Outbox, email: str = "ada@example.com", **extra: str) -> TestResponse:
+def request_link(
+    client: Client, outbox: Outbox, email: str = "ada@example.com", **extra: str
+) -> TestResponse:
     """POST the sign-in form; the response (303 to the verify-request page on success)."""
     return client.post("/auth/signin/email", data={"email": email, "csrfToken": csrf(client), **extra})
 
