@@ -13,6 +13,7 @@ from flask import jsonify
 from flask_login import LoginManager
 from flask_login import current_user
 from flask_login import login_required
+from peewee import Database
 from werkzeug.test import Client
 
 from peewee_authjs import PeeweeAdapter
@@ -565,3 +566,24 @@ def test_the_connection_is_closed_after_each_request(client: Client, adapter: Pe
     client.set_cookie(SESSION_COOKIE, "00000000-0000-4000-8000-000000000000")
     client.get("/auth/session")
     assert adapter.database.is_closed()
+
+
+def test_the_whole_flow_on_every_backend(database: Database, outbox: Outbox) -> None:
+    """Sign-in, session read and extension, sign-out other devices and sign-out on each configured backend,
+    with the connection closed after every request."""
+    adapter = PeeweeAdapter(database)
+    adapter.create_tables()
+    app, _ = make_app(adapter, outbox)
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, outbox)
+    sign_in(phone, outbox)
+    assert database.is_closed()
+    token = laptop.get_cookie(SESSION_COOKIE).value  # type: ignore[union-attr]
+    adapter.update_session({"session_token": token, "expires": utcnow() + timedelta(days=2)})
+    assert laptop.get("/auth/session").get_json()["user"]["email"] == "ada@example.com"
+    found = adapter.get_session_and_user(token)
+    assert found is not None and found["session"]["expires"] > utcnow() + timedelta(days=29)
+    assert laptop.post("/auth/signout-others", data={"csrfToken": csrf(laptop)}).status_code == 303
+    assert phone.get("/private").status_code == 302
+    assert laptop.post("/auth/signout", data={"csrfToken": csrf(laptop)}).status_code == 303
+    assert sessions_of(adapter) == 0
