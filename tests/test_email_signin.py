@@ -547,7 +547,7 @@ class _SMTPServer(socketserver.ThreadingTCPServer):
 @pytest.fixture
 def smtp_server() -> Iterator[_SMTPServer]:
     server = _SMTPServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server
