@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import cast
@@ -40,6 +41,7 @@ from peewee import Model
 from peewee import OperationalError
 from peewee import PeeweeException
 
+from peewee_authjs.contract import Adapter
 from peewee_authjs.contract import AdapterAccount
 from peewee_authjs.contract import AdapterAuthenticator
 from peewee_authjs.contract import AdapterSession
@@ -839,3 +841,9 @@ class PeeweeAdapter:
 
 
 __all__ = ["MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]
+
+
+if TYPE_CHECKING:  # mypy proves that PeeweeAdapter fulfils the contract's Protocol
+
+    def _fulfils_the_contract(adapter: PeeweeAdapter) -> Adapter:
+        return adapter
