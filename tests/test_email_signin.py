@@ -24,6 +24,7 @@ from peewee_authjs.email_signin import generate_token
 from peewee_authjs.email_signin import hash_token
 from peewee_authjs.email_signin import log_link_sender
 from peewee_authjs.email_signin import normalize_email
+from peewee_authjs.email_signin import safe_callback_url
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import VerificationError
 from peewee_authjs.sessions import DEFAULT_MAX_AGE
@@ -587,3 +588,37 @@ def test_smtp_link_sender_errors_propagate_and_forget_the_token(
     with pytest.raises(OSError):
         signin.send_link("ada@example.com")
     assert count(adapter.database, "verification_tokens") == 0
+
+
+# -- callbackUrl -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/account", "https://app.example.com/account"),
+        ("/account?tab=sessions#top", "https://app.example.com/account?tab=sessions#top"),
+        ("https://app.example.com/x", "https://app.example.com/x"),
+        ("HTTPS://APP.example.com/x", "HTTPS://APP.example.com/x"),
+        ("https://evil.example/x", BASE),
+        ("//evil.example/x", "https://app.example.com//evil.example/x"),  # a path on our origin
+        ("https://app.example.com@evil.example/", BASE),
+        ("https://app.example.com.evil.example/", BASE),
+        ("http://app.example.com/x", BASE),  # another scheme is another origin
+        ("https://app.example.com:8443/x", BASE),
+        ("javascript:alert(1)", BASE),
+        ("/ok\r\nSet-Cookie: x=1", BASE),
+        ("", BASE),
+        (None, BASE),
+    ],
+)
+def test_safe_callback_url_is_authjs_default_redirect(target: str | None, expected: str) -> None:
+    """Paths go to our origin, same-origin URLs stay, everything else falls back to base_url."""
+    assert safe_callback_url(target, BASE) == expected
+
+
+def test_link_never_carries_a_foreign_callback_url(signin: EmailSignIn, outbox: Outbox) -> None:
+    """send_link applies the redirect rule: a foreign callbackUrl becomes base_url in the link."""
+    signin.send_link("ada@example.com", callback_url="https://evil.example/phish")
+    query = dict(parse_qsl(urlsplit(outbox.sent[0][1]).query))
+    assert query["callbackUrl"] == BASE

@@ -366,6 +366,15 @@ def test_end_deletes_and_is_idempotent(
     assert count(adapter.database, "sessions") == 0
 
 
+def test_list_for_user_carries_no_tokens(sessions: SessionManager, user_id: str) -> None:
+    """The device list is for a page: ids and expiries, never the other devices' bearer tokens."""
+    tokens = {sessions.start(user_id)["session_token"] for _ in range(2)}
+    listed = sessions.list_for_user(user_id)
+    assert len(listed) == 2
+    assert all("session_token" not in s for s in listed)
+    assert not any(token in repr(listed) for token in tokens)
+
+
 def test_list_for_user_returns_live_sessions_newest_expiry_first(
     adapter: PeeweeAdapter, sessions: SessionManager, clock: Clock, user_id: str
 ) -> None:
@@ -378,7 +387,8 @@ def test_list_for_user_returns_live_sessions_newest_expiry_first(
     newest = sessions.start(user_id)
     sessions.start(other_user)
     assert [s["id"] for s in sessions.list_for_user(user_id)] == [newest["id"], middle["id"], old["id"]]
-    assert sessions.list_for_user(user_id)[0] == newest
+    listed = sessions.list_for_user(user_id)[0]
+    assert listed == {key: value for key, value in newest.items() if key != "session_token"}
     clock.set(old["expires"])
     assert len(sessions.list_for_user(user_id)) == 3
     clock.advance(MS)
