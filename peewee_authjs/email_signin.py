@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 from peewee_authjs.adapter import PeeweeAdapter
 from peewee_authjs.contract import AdapterSession
@@ -86,6 +87,29 @@ def normalize_email(address: str) -> str:
     if len(email) > _MAX_EMAIL_CHARS or "\x00" in email:
         raise InvalidInputError(f"email: longer than {_MAX_EMAIL_CHARS} characters or holds NUL", "email")
     return email
+
+
+def safe_callback_url(url: str | None, base_url: str) -> str:
+    """Where to send the browser after sign-in: Auth.js's default ``redirect`` callback.
+
+    A path (``/account``) is taken on the site's origin; an absolute URL is kept only
+    when its origin (scheme and host, port included) is the site's; anything else,
+    including nothing, gives ``base_url``. Use it on every ``callbackUrl`` that came
+    from a request, so sign-in never becomes an open redirect.
+    """
+    base = urlsplit(base_url)
+    origin = f"{base.scheme.lower()}://{base.netloc.lower()}"
+    if not isinstance(url, str) or not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return base_url
+    if url.startswith("/"):
+        return origin + url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return base_url
+    if f"{parts.scheme.lower()}://{parts.netloc.lower()}" == origin:
+        return url
+    return base_url
 
 
 def hash_token(raw_token: str, secret: str) -> str:
@@ -232,8 +256,10 @@ class EmailSignIn:
 
     def link(self, email: str, raw_token: str, callback_url: str | None = None) -> str:
         """The sign-in link for ``email`` (already normalised) and a raw token, in Auth.js's format:
-        ``<callback>?callbackUrl=...&token=...&email=...``; ``callbackUrl`` defaults to ``base_url``."""
-        query = urlencode({"callbackUrl": callback_url or self.base_url, "token": raw_token, "email": email})
+        ``<callback>?callbackUrl=...&token=...&email=...``; ``callbackUrl`` is ``callback_url``
+        made safe (:func:`safe_callback_url`), ``base_url`` by default."""
+        target = safe_callback_url(callback_url, self.base_url)
+        query = urlencode({"callbackUrl": target, "token": raw_token, "email": email})
         return f"{self.callback_url}?{query}"
 
     def send_link(self, email: str, callback_url: str | None = None) -> str:
@@ -350,4 +376,5 @@ __all__ = [
     "hash_token",
     "log_link_sender",
     "normalize_email",
+    "safe_callback_url",
 ]

@@ -23,6 +23,10 @@ app and a Python app can share the ``sessions`` table and the cookie:
 - the cookie holds the raw session token: ``authjs.session-token`` (Auth.js v5),
   ``__Secure-`` prefixed on https, HttpOnly, SameSite=Lax, Path=/.
 
+One difference: Auth.js re-sends the cookie on every read with ``now + max_age`` as
+its expiry, even when the row was not extended; :meth:`SessionManager.cookie` always
+uses the row's expiry, so cookie and row expire together.
+
 Reading a session costs the adapter's one ``get_session_and_user`` statement,
 plus one write when the session is extended or deleted. Listing and revoking a
 user's sessions (not part of the Auth.js contract) query the adapter's bound
@@ -251,20 +255,24 @@ class SessionManager:
         return self.adapter.models.Session.expires.db_value(self.now())
 
     def list_for_user(self, user_id: str) -> list[AdapterSession]:
-        """The user's live (unexpired) sessions, newest expiry first; empty for an unknown user."""
+        """The user's live (unexpired) sessions, newest expiry first; empty for an unknown user.
+
+        Each record has every column but ``session_token``: a list of the user's devices
+        is meant for a page, and a page must not carry the other devices' bearer tokens.
+        Tell the current session by its ``id`` (``read(token)["session"]["id"]``) and
+        revoke by ``id`` (:meth:`revoke`).
+        """
         key = parse_uuid(user_id)
         if key is None:
             return []
         S = self.adapter.models.Session
-        fields = S._meta.sorted_fields
+        fields = [f for f in S._meta.sorted_fields if f is not S.session_token]
         keys, decoders = row_reader(fields)
         statement = self._queries.get(
             "sessions_of_user",
-            lambda: (
-                S.select(*fields)
-                .where((S.user == slot("user")) & (S.expires >= slot("now")))
-                .order_by(S.expires.desc(), S.id)
-            ),
+            lambda: S.select(*fields)
+            .where((S.user == slot("user")) & (S.expires >= slot("now")))
+            .order_by(S.expires.desc(), S.id),
             keys,
             decoders,
         )
