@@ -90,7 +90,7 @@ def create_app(
             )
         rows = []
         for session in authjs.sessions.list_for_user(user["id"]):
-            this = session["session_token"] == current["session_token"]
+            this = session["id"] == current["id"]
             action = (
                 "<strong>this device</strong>"
                 if this

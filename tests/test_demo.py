@@ -51,7 +51,7 @@ def demo_sign_in(client: Client, out: io.StringIO, email: str = "ada@example.com
     link = LINK.findall(printed)[-1]
     page = client.get(link)
     assert page.status_code == 200
-    assert confirm(client, page).headers["Location"] == "/"
+    assert confirm(client, page).headers["Location"] == "http://localhost/"
 
 
 def test_the_demo_creates_its_tables(url: str, app: Flask) -> None:
