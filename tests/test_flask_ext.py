@@ -23,6 +23,7 @@ from peewee_authjs.email_signin import hash_token
 from peewee_authjs.errors import ConfigurationError
 from peewee_authjs.fields import utcnow
 from peewee_authjs.flask_ext import AuthJS
+from peewee_authjs.oauth import handle_oauth_sign_in
 from tests.helpers import count
 from tests.webflow import CSRF_COOKIE
 from tests.webflow import ORIGIN
@@ -594,3 +595,29 @@ def test_the_whole_flow_on_every_backend(database: Database, outbox: Outbox) -> 
     assert phone.get("/private").status_code == 302
     assert laptop.post("/auth/signout", data={"csrfToken": csrf(laptop)}).status_code == 303
     assert sessions_of(adapter) == 0
+
+
+def test_a_session_started_elsewhere_sets_the_cookie(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """An OAuth callback view signs in with handle_oauth_sign_in and authjs.current.signed_in: the
+    response carries the session cookie, and the next request is signed in."""
+    app, authjs = make_app(adapter, outbox)
+
+    @app.get("/oauth/callback")
+    def oauth_callback() -> str:
+        result = handle_oauth_sign_in(
+            adapter,
+            authjs.sessions,
+            profile={"id": "42", "name": "Ada", "email": "ada@example.com"},
+            account={"provider": "example", "type": "oidc", "provider_account_id": "42"},
+            session_token=authjs.current.session_token,
+        )
+        assert result.session is not None
+        authjs.current.signed_in(result.user, result.session)
+        return "ok"
+
+    client = app.test_client()
+    response = client.get("/oauth/callback")
+    assert SESSION_COOKIE in set_cookies(response)
+    assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
+    assert client.get("/oauth/callback").status_code == 200  # signed in already: same user, no error
+    assert sessions_of(adapter) == 1
