@@ -82,8 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+__all__ = ["COMMANDS", "Command", "add_demo_arguments", "build_parser", "demo", "main"]
+
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-__all__ = ["COMMANDS", "Command", "add_demo_arguments", "build_parser", "demo", "main"]
