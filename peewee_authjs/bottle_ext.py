@@ -281,10 +281,13 @@ class AuthJSPlugin:
 
 
 def _accepted(route: bottle.Route) -> set[str]:
-    """The keyword arguments the route's (undecorated) callback takes."""
-    callback = route.get_undecorated_callback()
+    """The keyword arguments the route's callback takes (through ``functools.wraps`` decorators).
+
+    Bottle's own ``get_callback_args`` also guesses through closures, which can find a
+    function the callback merely uses; ``inspect.signature`` follows ``__wrapped__`` only.
+    """
     try:
-        parameters = inspect.signature(callback).parameters.values()
+        parameters = inspect.signature(route.callback).parameters.values()
     except (TypeError, ValueError):
         return set()
     return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}

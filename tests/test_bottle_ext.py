@@ -307,3 +307,25 @@ def test_the_connection_is_closed_after_each_request(client: Client, adapter: Pe
     client.set_cookie(SESSION_COOKIE, "00000000-0000-4000-8000-000000000000")
     client.get("/whoami")
     assert adapter.database.is_closed()
+
+
+def test_trusted_host_and_another_keyword(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """trust_host=True takes the links' origin from the request; keyword= renames the injected argument."""
+    app = bottle.Bottle()
+    plugin = AuthJSPlugin(adapter, secret=SECRET, trust_host=True, keyword="auth", send=outbox)
+    app.install(plugin)
+
+    @app.get("/who")
+    def who(auth: RequestAuth) -> str:
+        return str(auth.user["email"] if auth.user else None)
+
+    client = Client(app)
+    base = "http://app.test:8000"
+    token = client.get("/auth/csrf", base_url=base).get_json()["csrfToken"]
+    client.post("/auth/signin/email", data={"email": "a@b.c", "csrfToken": token}, base_url=base)
+    assert outbox[-1][1].startswith(base + "/auth/callback/email?")
+    path, query = outbox.last_link(base)
+    link = client.get(path, query_string=query, base_url=base)
+    assert form_fields(link)["callbackUrl"] == base + "/"
+    client.post(path, data=form_fields(link), base_url=base)
+    assert client.get("/who", base_url=base).get_data(as_text=True) == "a@b.c"

@@ -563,7 +563,15 @@ def test_base_path_and_trusted_host(adapter: PeeweeAdapter, outbox: Outbox) -> N
         "/api/auth/signin/email", data={"email": "a@b.c", "csrfToken": token}, base_url="http://app.test:8000"
     )
     assert response.headers["Location"] == "/api/auth/verify-request"
-    assert outbox[-1][1].startswith("http://app.test:8000/api/auth/callback/email?")
+    path, query = outbox.last_link("http://app.test:8000")
+    assert path == "/api/auth/callback/email"
+    link = client.get(path, query_string=query, base_url="http://app.test:8000")
+    done = client.post(path, data=form_fields(link), base_url="http://app.test:8000")
+    assert done.headers["Location"] == "http://app.test:8000/"
+    assert (
+        client.get("/api/auth/session", base_url="http://app.test:8000").get_json()["user"]["email"]
+        == "a@b.c"
+    )
     assert client.get("/auth/session").status_code == 404
 
 

@@ -27,11 +27,11 @@ class Outbox(list[tuple[str, str]]):
     def __call__(self, email: str, url: str) -> None:
         self.append((email, url))
 
-    def last_link(self) -> tuple[str, dict[str, str]]:
-        """The path and the query parameters of the last link sent."""
+    def last_link(self, origin: str = ORIGIN) -> tuple[str, dict[str, str]]:
+        """The path and the query parameters of the last link sent (which must point at ``origin``)."""
         url = self[-1][1]
         parts = urlsplit(url)
-        assert f"{parts.scheme}://{parts.netloc}" == ORIGIN, url
+        assert f"{parts.scheme}://{parts.netloc}" == origin, url
         return parts.path, {key: values[0] for key, values in parse_qs(parts.query).items()}
 
 
