@@ -134,6 +134,8 @@ def now_from(clock: Clock) -> datetime:
     Raises InvalidInputError for a naive datetime: the clock must say which zone it means.
     """
     value = clock()
+    if isinstance(value, datetime) and value.tzinfo is timezone.utc and not value.microsecond % 1000:
+        return value  # utcnow()'s values: already UTC and to the millisecond
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInputError("clock: must return a timezone-aware datetime", "clock")
     return to_millis(value.astimezone(timezone.utc))
