@@ -28,7 +28,7 @@ its expiry, even when the row was not extended; :meth:`SessionManager.cookie` al
 uses the row's expiry, so cookie and row expire together.
 
 Reading a session costs the adapter's one ``get_session_and_user`` statement,
-plus one write when the session is extended or deleted. Listing and revoking a
+plus one ``UPDATE`` or ``DELETE`` when the session is extended or deleted. Listing and revoking a
 user's sessions (not part of the Auth.js contract) query the adapter's bound
 ``Session`` model.
 """
@@ -134,6 +134,8 @@ def now_from(clock: Clock) -> datetime:
     Raises InvalidInputError for a naive datetime: the clock must say which zone it means.
     """
     value = clock()
+    if isinstance(value, datetime) and value.tzinfo is timezone.utc and not value.microsecond % 1000:
+        return value  # utcnow()'s values: already UTC and to the millisecond
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInputError("clock: must return a timezone-aware datetime", "clock")
     return to_millis(value.astimezone(timezone.utc))
@@ -211,13 +213,28 @@ class SessionManager:
         session = found["session"]
         now = self.now()
         if session["expires"] < now:
-            self.adapter.delete_session(session_token)
+            self._write("delete_session", session_token)
             return None
         if session["expires"] - self.max_age + self.update_age <= now:
             expires = now + self.max_age
-            self.adapter.update_session({"session_token": session_token, "expires": expires})
+            self._write("extend_session", session_token, expires)
             found["session"] = cast(AdapterSession, {**session, "expires": expires})
         return found
+
+    def _write(self, name: str, session_token: str, expires: datetime | None = None) -> None:
+        """The read path's one write: extend or delete the session, one statement on every backend
+        (the adapter's update/delete would add a SELECT where there is no RETURNING)."""
+        S = self.adapter.models.Session
+        if expires is None:
+            statement = self._queries.get(name, lambda: S.delete().where(S.session_token == slot("token")))
+        else:
+            statement = self._queries.get(
+                name,
+                lambda: S.update({S.expires: slot("expires")}).where(S.session_token == slot("token")),
+            )
+        params = {"token": session_token, "expires": None if expires is None else S.expires.db_value(expires)}
+        with database_errors(name):
+            statement.run(self._queries.database(), params)
 
     def end(self, session_token: str | None) -> AdapterSession | None:
         """Sign out: delete the session; the deleted session, or None (idempotent)."""
@@ -270,9 +287,11 @@ class SessionManager:
         keys, decoders = row_reader(fields)
         statement = self._queries.get(
             "sessions_of_user",
-            lambda: S.select(*fields)
-            .where((S.user == slot("user")) & (S.expires >= slot("now")))
-            .order_by(S.expires.desc(), S.id),
+            lambda: (
+                S.select(*fields)
+                .where((S.user == slot("user")) & (S.expires >= slot("now")))
+                .order_by(S.expires.desc(), S.id)
+            ),
             keys,
             decoders,
         )

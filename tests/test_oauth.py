@@ -8,6 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from peewee_authjs import PeeweeAdapter
 from peewee_authjs.errors import InvalidInputError
@@ -375,3 +378,76 @@ def test_tokens_are_not_logged(
     assert result.session is not None
     assert "accounts" in caplog.text
     assert "very-secret-access" not in caplog.text and result.session["session_token"] not in caplog.text
+
+
+# -- the rules against a model -----------------------------------------------------------------
+
+_step = st.tuples(
+    st.sampled_from(["acct-1", "acct-2", "acct-3"]),  # provider_account_id
+    st.sampled_from([None, "x@example.com", "X@Example.com", "y@example.com"]),  # profile e-mail
+    st.integers(min_value=-1, max_value=3),  # which earlier session is the cookie (-1: none)
+    st.booleans(),  # allow_dangerous_email_account_linking
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(_step, min_size=1, max_size=10))
+def test_rules_match_a_model(steps: list[tuple[str, str | None, int, bool]]) -> None:
+    """Any sequence of OAuth sign-ins, signed in or not, gives the outcome a direct transcription of
+    Auth.js's handleLoginOrRegister predicts, and leaves exactly the users, links and sessions it predicts."""
+    adapter = PeeweeAdapter("sqlite:///:memory:")
+    adapter.create_tables()
+    sessions = SessionManager(adapter, clock=Clock())
+    links: dict[str, str] = {}  # provider_account_id -> user id
+    emails: dict[str, str] = {}  # lowercased e-mail -> user id
+    users: set[str] = set()
+    tokens: list[tuple[str, str]] = []  # (session token, user id), in creation order
+    for pai, email, cookie, allow in steps:
+        current = tokens[cookie] if 0 <= cookie < len(tokens) else None
+        profile = {"id": pai, "email": email}
+        owner = links.get(pai)
+        if owner is not None and current is not None and current[1] != owner:
+            expected: str | None = "refused"
+        elif owner is None and current is None and email and email.lower() in emails and not allow:
+            expected = "refused"
+        else:
+            expected = None
+        try:
+            result = handle_oauth_sign_in(
+                adapter,
+                sessions,
+                profile=profile,
+                account=account(pai),
+                session_token=None if current is None else current[0],
+                allow_dangerous_email_account_linking=allow,
+            )
+        except OAuthAccountNotLinkedError:
+            assert expected == "refused"
+            continue
+        assert expected is None
+        user_id = result.user["id"]
+        if owner is not None:
+            assert user_id == owner and not result.account_linked and not result.is_new_user
+        elif current is not None:
+            assert user_id == current[1] and result.account_linked and not result.is_new_user
+        elif email and email.lower() in emails:
+            assert user_id == emails[email.lower()] and result.account_linked and not result.is_new_user
+        else:
+            assert result.is_new_user and user_id not in users
+            users.add(user_id)
+            if email:
+                emails[email.lower()] = user_id
+        links.setdefault(pai, user_id)
+        assert result.session is not None
+        if current is not None and result.session["session_token"] == current[0]:
+            assert owner == current[1] or owner is None  # kept the current session
+        else:
+            assert current is None
+            tokens.append((result.session["session_token"], user_id))
+        db = adapter.database
+        assert count(db, "users") == len(users)
+        assert count(db, "accounts") == len(links)
+        assert count(db, "sessions") == len(tokens)
+        for linked_pai, owner_id in links.items():
+            assert adapter.get_user_by_account("github", linked_pai)["id"] == owner_id  # type: ignore[index]
+    adapter.database.close()
