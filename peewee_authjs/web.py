@@ -294,7 +294,7 @@ class RequestAuth:
         if not raw:
             return None
         token, _, digest = unquote(raw).partition("|")
-        if token and hmac.compare_digest(digest, self.web.csrf_hash(token)):
+        if token and hmac.compare_digest(digest.encode(), self.web.csrf_hash(token).encode()):
             return token
         return None
 

@@ -629,3 +629,14 @@ def test_a_session_started_elsewhere_sets_the_cookie(adapter: PeeweeAdapter, out
     assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
     assert client.get("/oauth/callback").status_code == 200  # signed in already: same user, no error
     assert sessions_of(adapter) == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["x" * 3000, "\u00e9t\u00e9", "' OR 1=1 --", "00000000-0000-4000-8000-000000000000"]
+)
+def test_any_cookie_value_is_anonymous_not_an_error(client: Client, value: str) -> None:
+    """Oversized, non-ASCII, SQL-looking or unknown session cookies read as nobody and are cleared."""
+    client.set_cookie(SESSION_COOKIE, value)
+    response = client.get("/auth/session")
+    assert response.status_code == 200 and response.get_json() is None
+    assert is_cleared(set_cookies(response)[SESSION_COOKIE])

@@ -104,3 +104,5 @@ def test_csrf_cookie_made_by_auth_js_is_accepted(tmp_path: Path) -> None:
     forged = web.begin({name: f"{token}|{'0' * 64}"}, BASE)
     assert not forged.csrf_valid(token)
     assert forged.csrf_token() != token and name in forged.outgoing  # a new cookie replaces it
+    garbage = web.begin({name: "%C3%A9|\u00e9\x00"}, BASE)  # not ASCII: refused, not an error
+    assert not garbage.csrf_valid("\u00e9")
