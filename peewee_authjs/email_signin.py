@@ -326,13 +326,23 @@ class EmailSignIn:
         hashed = self._hashed(token)
         if hashed is None or (email is not None and not isinstance(email, str)):
             raise VerificationError("sign-in link: no valid token", "unknown")
+        try:
+            return self._consume(email, hashed, session_token)
+        except DuplicateError:
+            # A concurrent sign-in (another link for the same new address) created the user
+            # first; ours was rolled back whole, the token included. Once more, in a new
+            # transaction that sees that user.
+            return self._consume(email, hashed, session_token)
+
+    def _consume(
+        self, email: str | None, hashed: str, session_token: str | None
+    ) -> tuple[AdapterUser, AdapterSession]:
         expired = False
         with write_transaction(self.adapter):
             invite = self.adapter.use_verification_token(email, hashed)
             if invite is None:
                 raise VerificationError("sign-in link: unknown, used or not for this address", "unknown")
-            now = self.sessions.now()
-            if invite["expires"] < now:
+            if invite["expires"] < self.sessions.now():
                 expired = True  # commit the deletion, then refuse
             else:
                 user = self._verified_user(invite["identifier"], session_token)
@@ -342,17 +352,12 @@ class EmailSignIn:
         return user, session
 
     def _verified_user(self, identifier: str, session_token: str | None) -> AdapterUser:
+        """The user with this address, marked verified now; created so when there is none."""
         adapter = self.adapter
         now = self.sessions.now()
         user = adapter.get_user_by_email(identifier)
         if user is None:
-            try:
-                with write_transaction(adapter):  # a savepoint: a lost race leaves the outer one usable
-                    return adapter.create_user({"email": identifier, "email_verified": now})
-            except DuplicateError:
-                user = adapter.get_user_by_email(identifier)  # created meanwhile by a concurrent sign-in
-                if user is None:
-                    raise
+            return adapter.create_user({"email": identifier, "email_verified": now})
         if session_token:
             current = adapter.get_session_and_user(session_token)
             if current is not None and current["user"]["id"] != user["id"]:

@@ -24,8 +24,9 @@ The rules (``@auth/core``, ``lib/actions/callback/handle-login.ts``):
    None), the account linked to them and a session started.
 
 Each sign-in is one transaction. When two first sign-ins of the same account race,
-the loser's transaction fails on the unique account key and is rolled back, and the
-rules run once more: the loser then signs in as the winner's user.
+the loser's transaction fails (on a unique key, or because the winner's user showed
+up between its look-ups) and is rolled back, and the rules run once more in a new
+transaction: the loser then signs in as the winner's user.
 """
 
 from __future__ import annotations
@@ -187,9 +188,11 @@ def handle_oauth_sign_in(
     current = sessions.read(session_token) if session_token else None
     try:
         return _sign_in(adapter, sessions, profile, account, current, allow_dangerous_email_account_linking)
-    except DuplicateError:
-        # A concurrent sign-in of the same account (or address) won: our transaction was
-        # rolled back whole. Run the rules again over what it committed.
+    except (DuplicateError, OAuthAccountNotLinkedError):
+        # Maybe a concurrent first sign-in of the same account won: our insert hit its
+        # user or account row (DuplicateError), or its user appeared between our account
+        # and e-mail look-ups (under READ COMMITTED). Our transaction was rolled back
+        # whole; run the rules once more, in a new transaction, over what it committed.
         return _sign_in(adapter, sessions, profile, account, current, allow_dangerous_email_account_linking)
 
 

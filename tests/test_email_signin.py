@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
+from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
@@ -622,3 +623,57 @@ def test_link_never_carries_a_foreign_callback_url(signin: EmailSignIn, outbox: 
     signin.send_link("ada@example.com", callback_url="https://evil.example/phish")
     query = dict(parse_qsl(urlsplit(outbox.sent[0][1]).query))
     assert query["callbackUrl"] == BASE
+
+
+def test_lost_race_for_a_new_address_signs_in_the_winners_user(
+    adapter: PeeweeAdapter, signin: EmailSignIn, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two links for one new address used at once: when the other sign-in creates the user between
+    our look-up and our insert, our attempt is rolled back (token included) and retried, signing in
+    the same user instead of failing."""
+    signin.send_link("ada@example.com")
+    address, token, _ = outbox.last()
+    winner = adapter.create_user({"email": "ada@example.com"})  # the concurrent sign-in's user
+    real = adapter.get_user_by_email
+    calls = {"n": 0}
+
+    def stale_first_look(address: str) -> Any:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(address)
+
+    monkeypatch.setattr(adapter, "get_user_by_email", stale_first_look)
+    user, session = signin.sign_in(address, token)
+    assert calls["n"] == 2
+    assert user["id"] == winner["id"] and user["email_verified"] is not None
+    assert session["user_id"] == winner["id"]
+    assert count(adapter.database, "users") == 1 and count(adapter.database, "verification_tokens") == 0
+
+
+def test_two_links_for_a_new_address_used_at_once_make_one_user(
+    adapter: PeeweeAdapter, signin: EmailSignIn, outbox: Outbox
+) -> None:
+    """Two different links for the same new address, posted simultaneously: both sign in, as one user."""
+    signin.send_link("ada@example.com")
+    signin.send_link("ada@example.com")
+    links = [outbox.sent[0][1], outbox.sent[1][1]]
+    barrier = threading.Barrier(2)
+    users: list[str] = []
+    errors: list[BaseException] = []
+
+    def use(url: str) -> None:
+        query = dict(parse_qsl(urlsplit(url).query))
+        barrier.wait()
+        try:
+            users.append(signin.sign_in(query["email"], query["token"])[0]["id"])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            adapter.database.close()
+
+    threads = [threading.Thread(target=use, args=(url,)) for url in links]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and len(users) == 2 and users[0] == users[1]
+    assert count(adapter.database, "users") == 1 and count(adapter.database, "sessions") == 2

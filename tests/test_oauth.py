@@ -320,11 +320,18 @@ def test_failed_link_rolls_back_the_new_user(adapter: PeeweeAdapter, sessions: S
 # -- races -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "loser_email",
+    [
+        "other-address@example.com",  # the loser inserts its own user, then hits the account key
+        "ada@example.com",  # the loser finds the winner's user by e-mail before its account link
+    ],
+)
 def test_lost_race_signs_in_as_the_winner(
-    adapter: PeeweeAdapter, sessions: SessionManager, monkeypatch: pytest.MonkeyPatch
+    adapter: PeeweeAdapter, sessions: SessionManager, monkeypatch: pytest.MonkeyPatch, loser_email: str
 ) -> None:
-    """When another sign-in links the account between our look-up and our insert, our transaction
-    rolls back (no second user) and we sign in as the winner's user."""
+    """When another sign-in links the account between our account look-up and our writes, our
+    transaction rolls back (no second user) and we sign in as the winner's user."""
     winner = sign_in(adapter, sessions)
     real = adapter.get_user_by_account
     calls = {"n": 0}
@@ -334,7 +341,7 @@ def test_lost_race_signs_in_as_the_winner(
         return None if calls["n"] == 1 else real(provider, provider_account_id)
 
     monkeypatch.setattr(adapter, "get_user_by_account", stale_first_look)
-    loser = sign_in(adapter, sessions, profile={**PROFILE, "email": "other-address@example.com"})
+    loser = sign_in(adapter, sessions, profile={**PROFILE, "email": loser_email})
     assert calls["n"] == 2
     assert loser.user["id"] == winner.user["id"] and not loser.is_new_user
     assert count(adapter.database, "users") == 1 and count(adapter.database, "accounts") == 1
