@@ -101,12 +101,43 @@ def run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- demo --------------------------------------------------------------------------------------
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``--host``, ``--port`` and ``--database`` of ``demo``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--database",
+        default="sqlite:///authjs-demo.db",
+        metavar="URL",
+        help="database URL (default: %(default)s, a file in the current directory)",
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run the example Flask app until interrupted (needs the ``flask`` extra)."""
+    try:
+        from peewee_authjs.demo import run
+    except ImportError as exc:  # Flask is an optional extra
+        raise SystemExit(f"{PROG} demo needs Flask: pip install 'peewee-authjs[flask]' ({exc})") from None
+    run(args.host, args.port, args.database)
+    return 0
+
+
 #: The subcommands, by name, in the order ``--help`` lists them.
 COMMANDS: dict[str, Command] = {
     "migrate": Command(
         "create or adopt the Auth.js tables: apply the pending migrations", run_migrate, add_url_argument
     ),
     "status": Command("list the migrations and when each was applied", run_status, add_url_argument),
+    "demo": Command(
+        "run the example Flask app on SQLite: e-mail sign-in with the links printed on this console, "
+        "the signed-in user and their sessions, sign out (other devices)",
+        demo,
+        add_demo_arguments,
+    ),
 }
 
 
@@ -169,4 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["COMMANDS", "Command", "UsageError", "add_url_argument", "build_parser", "database_url", "main"]
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "UsageError",
+    "add_demo_arguments",
+    "add_url_argument",
+    "build_parser",
+    "database_url",
+    "demo",
+    "main",
+]

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = ["README.md", "docs/getting-started.md", "docs/migrations.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/getting-started.md",
+    "docs/migrations.md",
+    "docs/flask.md",
+    "docs/bottle.md",
+    "docs/nextjs-session-in-flask.md",
+]
 BLOCK = re.compile(r"(<!-- not run[^\n]*-->\n)?```python\n(.*?)```", re.DOTALL)
 
 
