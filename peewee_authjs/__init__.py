@@ -21,6 +21,7 @@ from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
+from peewee_authjs.errors import MigrationError
 from peewee_authjs.errors import NotFoundError
 from peewee_authjs.fields import utcnow
 
@@ -34,6 +35,7 @@ __all__ = [
     "BackendError",
     "DuplicateError",
     "InvalidInputError",
+    "MigrationError",
     "NotFoundError",
     "PeeweeAdapter",
     "SessionAndUser",
