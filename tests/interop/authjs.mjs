@@ -102,14 +102,24 @@ async function perform(sequelize, adapter, op, args) {
       return { token, stored }
     }
     case "consumeMagicLink": {
-      // @auth/core's callback/index.ts for the email provider.
-      const [{ identifier, token, secret }] = args
+      // @auth/core's callback/index.ts for the email provider; with `signIn`, also what
+      // handle-login.ts then does for an e-mail sign-in (user verified or created, new session).
+      const [{ identifier, token, secret, signIn = false, maxAge = 30 * 24 * 60 * 60 }] = args
       const invite = await adapter.useVerificationToken({
         identifier, token: await createHash(`${token}${secret}`),
       })
       const expired = !!invite && invite.expires.valueOf() < Date.now()
       const accepted = !!invite && !expired && !(identifier && invite.identifier !== identifier)
-      return { accepted, expired, invite }
+      if (!accepted || !signIn) return { accepted, expired, invite }
+      const email = invite.identifier
+      const existing = await adapter.getUserByEmail(email)
+      const user = existing
+        ? await adapter.updateUser({ id: existing.id, emailVerified: new Date() })
+        : await adapter.createUser({ id: crypto.randomUUID(), email, emailVerified: new Date() })
+      const session = await adapter.createSession({
+        sessionToken: crypto.randomUUID(), userId: user.id, expires: new Date(Date.now() + maxAge * 1000),
+      })
+      return { accepted, expired, invite, user, session }
     }
     default:
       throw new Error(`unknown operation ${op}`)

@@ -5,25 +5,22 @@
 - ``migrated``: an empty database migrated by ``peewee_authjs.migrate.migrate``
   (``peewee-authjs migrate``); the JS adapter runs on it with ``synchronize: false``.
 - ``adopted``: made by ``sequelize.sync()``, then migrated: the migrations adopt it.
-- ``peewee``: made by ``PeeweeAdapter.create_tables()``; used instead of the two
-  migrated ones while the library has no ``peewee_authjs.migrate``.
+- ``peewee``: made by ``PeeweeAdapter.create_tables()`` (the development shortcut).
+
+Every comparison runs on the first three (:data:`SCHEMAS`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 
 from peewee import Database
 
 from peewee_authjs import PeeweeAdapter
+from peewee_authjs.migrate import migrate
 from tests.interop.node import JsAdapter
 
-#: Whether the library ships migrations (``peewee-authjs migrate``).
-HAS_MIGRATIONS = importlib.util.find_spec("peewee_authjs.migrate") is not None
-
-SCHEMAS = ("sequelize", "migrated", "adopted") if HAS_MIGRATIONS else ("sequelize", "peewee")
+SCHEMAS = ("sequelize", "migrated", "adopted")
 
 #: The schemas whose datetime columns Sequelize made: ``DATETIME`` without a fraction on MySQL.
 SEQUELIZE_DATETIMES = ("sequelize", "adopted")
@@ -37,13 +34,6 @@ class Shared:
     js: JsAdapter
     backend: str
     schema: str
-
-
-def migrate(database: Database) -> list[str]:
-    """Apply the library's migrations to ``database``; the names of those applied."""
-    module = importlib.import_module("peewee_authjs.migrate")
-    applied: list[str] = module.migrate(database)
-    return applied
 
 
 def make_schema(schema: str, database: Database, js: JsAdapter) -> None:

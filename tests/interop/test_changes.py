@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import Database
 
+from peewee_authjs.sessions import SessionManager
 from tests.helpers import count
 from tests.interop.node import op
 from tests.interop.node import to_js
@@ -20,18 +21,21 @@ from tests.interop.schemas import Shared
 
 
 def test_session_extension_and_deletion_cross_sides(shared: Shared) -> None:
-    """An expiry pushed by either side (Auth.js's sliding session) is what the other reads, and a
-    session deleted by either side is gone for the other."""
+    """An expiry pushed by either side (Auth.js's sliding session: the JS updateSession, Python's
+    update_session and SessionManager.read) is what the other reads, and a session deleted by either
+    side (deleteSession, delete_session, SessionManager.read of an expired one) is gone for the other."""
     py, js = shared.py, shared.js
     user = py.create_user(user_record())
     from_py = py.create_session(session_record(user["id"], days=1))
-    from_js = session_record(user["id"], days=1)
+    from_js, from_js_too = session_record(user["id"], days=1), session_record(user["id"], days=1)
+    stale = session_record(user["id"], days=-1)
     js_extended = later(30)
-    created, updated, found = js.batch(
-        op("createSession", to_js(from_js)),
+    results = js.batch(
+        *(op("createSession", to_js(record)) for record in (from_js, from_js_too, stale)),
         op("updateSession", {"sessionToken": from_py["session_token"], "expires": js_extended}),
         op("getSessionAndUser", from_py["session_token"]),
     )
+    created, created_too, updated, found = results[0], results[1], results[3], results[4]
     assert to_py(updated)["expires"] == to_py(found["session"])["expires"]
     assert to_py(found["session"])["expires"] == kept(js_extended, shared.backend, shared.schema, "js")
     read = py.get_session_and_user(from_py["session_token"])
@@ -39,19 +43,30 @@ def test_session_extension_and_deletion_cross_sides(shared: Shared) -> None:
     assert read["session"] == {**from_py, "expires": kept(js_extended, shared.backend, shared.schema, "js")}
 
     py_extended = later(29)
-    updated_py = py.update_session({"session_token": from_js["session_token"], "expires": py_extended})
-    assert updated_py is not None
+    assert py.update_session({"session_token": from_js["session_token"], "expires": py_extended}) is not None
+    manager = SessionManager(py)
+    renewed = manager.read(from_js_too["session_token"])  # 1 day left: due for Auth.js's update
+    assert renewed is not None and renewed["session"]["expires"] > later(29)
+    assert manager.read(stale["session_token"]) is None
     assert py.delete_session(from_py["session_token"]) is not None
-    found_js, gone, deleted = js.batch(
+    found_js, found_js_too, gone, gone_stale, deleted = js.batch(
         op("getSessionAndUser", from_js["session_token"]),
+        op("getSessionAndUser", from_js_too["session_token"]),
         op("getSessionAndUser", from_py["session_token"]),
+        op("getSessionAndUser", stale["session_token"]),
         op("deleteSession", from_js["session_token"]),
     )
     expected = kept_dates(
         {**from_js, "id": created["id"], "expires": py_extended}, shared.backend, shared.schema, "py"
     )
     assert to_py(found_js["session"]) == expected
-    assert gone is None
+    assert to_py(found_js_too["session"]) == kept_dates(
+        {**from_js_too, "id": created_too["id"], "expires": renewed["session"]["expires"]},
+        shared.backend,
+        shared.schema,
+        "py",
+    )
+    assert gone is None and gone_stale is None
     assert to_py(deleted) == expected
     assert py.get_session_and_user(from_js["session_token"]) is None
 

@@ -1,9 +1,10 @@
-"""Magic links issued by one side are consumed by the other, hashed the Auth.js way.
+"""Magic links issued by one app are consumed by the other, hashed the Auth.js way.
 
-Auth.js sends the raw token (32 random bytes as 64 lowercase hex digits) in the link
-and stores ``sha256_hex(raw_token + secret)``; both sides share ``AUTH_SECRET``. The
-JS side here runs @auth/core's own ``randomString`` and ``createHash`` and its
-callback's checks (``issueMagicLink``/``consumeMagicLink`` in ``authjs.mjs``).
+Auth.js puts the raw token (32 random bytes as 64 lowercase hex digits) in the link
+and stores ``sha256_hex(raw_token + secret)``; both apps share ``AUTH_SECRET``. The
+Python side is :class:`peewee_authjs.email_signin.EmailSignIn`; the JS side runs
+@auth/core's own ``randomString`` and ``createHash``, its send-token step and its
+callback's checks and sign-in (``issueMagicLink``/``consumeMagicLink`` in ``authjs.mjs``).
 """
 
 from __future__ import annotations
@@ -12,56 +13,84 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
+import pytest
+
+from peewee_authjs import PeeweeAdapter
+from peewee_authjs.email_signin import EmailSignIn
+from peewee_authjs.email_signin import hash_token
+from peewee_authjs.errors import VerificationError
 from peewee_authjs.fields import utcnow
+from peewee_authjs.sessions import SessionManager
 from tests.interop.node import op
 from tests.interop.node import to_py
 from tests.interop.records import kept_dates
-from tests.interop.records import later
 from tests.interop.schemas import Shared
 
 SECRET = "a-shared-AUTH_SECRET-value"
+BASE_URL = "https://app.example.com"
 
 
-def hash_token(raw_token: str, secret: str) -> str:
-    """Auth.js's stored form of a magic-link token (hashed here with hashlib, independently of the library)."""
-    return hashlib.sha256(f"{raw_token}{secret}".encode()).hexdigest()
+class Outbox:
+    """A link sender that keeps the links (email, raw token) instead of mailing them."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def __call__(self, email: str, url: str) -> None:
+        query = parse_qs(urlsplit(url).query)
+        assert query["email"] == [email]
+        self.sent.append((email, query["token"][0]))
 
 
-def test_link_issued_by_python_is_consumed_by_node(shared: Shared) -> None:
-    """A token stored by Python as sha256(raw + secret) is accepted once by Auth.js's callback logic
-    on the JS adapter, with the same hash as @auth/core computes; a second click is refused. An expired
-    one reads back as a valid past JS Date, so Auth.js refuses it as expired (an Invalid Date would never
-    count as expired), and consuming it deleted it."""
-    raw, old_raw = secrets.token_hex(32), secrets.token_hex(32)
-    identifier = f"py-link-{secrets.token_hex(4)}@example.com"
-    old_identifier = f"py-old-{secrets.token_hex(4)}@example.com"
-    stored = shared.py.create_verification_token(
-        {"identifier": identifier, "token": hash_token(raw, SECRET), "expires": later(1)}
+def email_signin(adapter: PeeweeAdapter, outbox: Outbox, days_ago: float = 0) -> EmailSignIn:
+    """The Python app's e-mail sign-in, its clock ``days_ago`` in the past."""
+    sessions = SessionManager(adapter, clock=lambda: utcnow() - timedelta(days=days_ago))
+    return EmailSignIn(adapter, sessions, secret=SECRET, base_url=BASE_URL, send=outbox)
+
+
+def test_hash_token_is_auth_js_create_hash(shared: Shared) -> None:
+    """The library's hash_token gives @auth/core's createHash(`${token}${secret}`), also for non-ASCII."""
+    raw = secrets.token_hex(32)
+    pairs = [(raw, SECRET), (raw, "sécret-🔑"), ("", "s")]
+    hashes = shared.js.batch(*(op("hash", token + secret) for token, secret in pairs))
+    assert hashes == [hash_token(token, secret) for token, secret in pairs]
+    assert hashes[0] == hashlib.sha256((raw + SECRET).encode()).hexdigest()
+
+
+def test_link_sent_by_python_signs_in_on_node(shared: Shared) -> None:
+    """A link sent by EmailSignIn.send_link is accepted once by Auth.js's callback on the JS adapter,
+    which signs the address in; a second click is refused. A link sent 2 days ago (expired) reads back
+    as a valid past JS Date, so Auth.js refuses it as expired, and consuming it deleted it."""
+    outbox = Outbox()
+    email = f"py-link-{secrets.token_hex(4)}@example.com"
+    old_email = f"py-old-{secrets.token_hex(4)}@example.com"
+    assert email_signin(shared.py, outbox).send_link(email) == email
+    email_signin(shared.py, outbox, days_ago=2).send_link(old_email)
+    (_, raw), (_, old_raw) = outbox.sent
+    first, second, expired = shared.js.batch(
+        op("consumeMagicLink", {"identifier": email, "token": raw, "secret": SECRET, "signIn": True}),
+        op("consumeMagicLink", {"identifier": email, "token": raw, "secret": SECRET}),
+        op("consumeMagicLink", {"identifier": old_email, "token": old_raw, "secret": SECRET}),
     )
-    shared.py.create_verification_token(
-        {"identifier": old_identifier, "token": hash_token(old_raw, SECRET), "expires": later(-1)}
-    )
-    js_hash, first, second, expired = shared.js.batch(
-        op("hash", f"{raw}{SECRET}"),
-        op("consumeMagicLink", {"identifier": identifier, "token": raw, "secret": SECRET}),
-        op("consumeMagicLink", {"identifier": identifier, "token": raw, "secret": SECRET}),
-        op("consumeMagicLink", {"identifier": old_identifier, "token": old_raw, "secret": SECRET}),
-    )
-    assert js_hash == hash_token(raw, SECRET)
     assert first["accepted"] is True
-    assert to_py(first["invite"]) == kept_dates(dict(stored), shared.backend, shared.schema, "py")
+    assert to_py(first["invite"])["token"] == hash_token(raw, SECRET)
+    assert to_py(first["user"])["email"] == email
+    found = shared.py.get_session_and_user(first["session"]["sessionToken"])
+    assert found is not None and found["user"]["id"] == first["user"]["id"]
     assert second == {"accepted": False, "expired": False, "invite": None}
     assert (expired["accepted"], expired["expired"]) == (False, True)
-    assert shared.py.use_verification_token(old_identifier, hash_token(old_raw, SECRET)) is None
+    assert shared.py.use_verification_token(old_email, hash_token(old_raw, SECRET)) is None
 
 
-def test_link_issued_by_node_is_consumed_by_python(shared: Shared) -> None:
-    """A token issued by @auth/core's send-token logic on the JS adapter (64 hex digits, 24 h) is
-    consumed by PeeweeAdapter.use_verification_token with the same hashing, exactly once."""
-    identifier = f"js-link-{secrets.token_hex(4)}@example.com"
+def test_link_sent_by_node_signs_in_on_python(shared: Shared) -> None:
+    """A link made by @auth/core's send-token logic on the JS adapter (64 hex digits, 24 h) signs the
+    address in through EmailSignIn.sign_in, once; the Next.js side then sees that user and session."""
+    email = f"js-link-{secrets.token_hex(4)}@example.com"
     before = utcnow()
-    issued = shared.js.call("issueMagicLink", {"identifier": identifier, "secret": SECRET})
+    issued = shared.js.call("issueMagicLink", {"identifier": email, "secret": SECRET})
     raw, stored = issued["token"], to_py(issued["stored"])
     assert re.fullmatch(r"[0-9a-f]{64}", raw)
     assert stored["token"] == hash_token(raw, SECRET)
@@ -71,6 +100,14 @@ def test_link_issued_by_node_is_consumed_by_python(shared: Shared) -> None:
         <= timedelta(hours=24, seconds=5)
     )
 
-    used = shared.py.use_verification_token(identifier, hash_token(raw, SECRET))
-    assert used == kept_dates(stored, shared.backend, shared.schema, "js")
-    assert shared.py.use_verification_token(identifier, hash_token(raw, SECRET)) is None
+    signin = email_signin(shared.py, Outbox())
+    user, session = signin.sign_in(email, raw)
+    with pytest.raises(VerificationError):
+        signin.sign_in(email, raw)
+    seen, by_email = shared.js.batch(
+        op("getSessionAndUser", session["session_token"]),
+        op("getUserByEmail", email),
+    )
+    assert to_py(seen["session"]) == kept_dates(session, shared.backend, shared.schema, "py")
+    assert to_py(seen["user"]) == to_py(by_email) == kept_dates(user, shared.backend, shared.schema, "py")
+    assert user["email_verified"] is not None

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from peewee import Database
 
 from peewee_authjs import PeeweeAdapter
@@ -21,27 +20,16 @@ from tests.interop.records import later
 from tests.interop.records import session_record
 from tests.interop.records import token_record
 from tests.interop.records import user_record
-from tests.interop.schemas import HAS_MIGRATIONS
 from tests.interop.schemas import Shared
 from tests.interop.schemas import make_schema
+from tests.introspect import describe
 
 SEQUELIZE_TABLES = ["accounts", "sessions", "users", "verification_tokens"]
 
 
-def describe(database: Database) -> dict[str, Any]:
-    """The tables with their columns, indexes and foreign keys, as the database reports them."""
-    result: dict[str, Any] = {}
-    for table in sorted(database.get_tables()):
-        result[table] = {
-            "columns": sorted(
-                (c.name, c.data_type.lower(), c.null, c.primary_key) for c in database.get_columns(table)
-            ),
-            "indexes": sorted((i.name, tuple(i.columns), i.unique) for i in database.get_indexes(table)),
-            "foreign_keys": sorted(
-                (f.column, f.dest_table, f.dest_column) for f in database.get_foreign_keys(table)
-            ),
-        }
-    return result
+def describe_all(database: Database) -> dict[str, Any]:
+    """Every table of the database, described by :func:`tests.introspect.describe`."""
+    return {table: describe(database, table) for table in sorted(database.get_tables())}
 
 
 def python_workload(py: PeeweeAdapter) -> None:
@@ -64,28 +52,27 @@ def python_workload(py: PeeweeAdapter) -> None:
 def test_python_uses_a_sequelize_made_schema_unchanged(sequelize_made: Shared, database: Database) -> None:
     """On the four tables sequelize.sync() makes, every Python operation works and no table, column,
     index or key is added or changed (no authenticators table appears)."""
-    before = describe(database)
+    before = describe_all(database)
     assert sorted(before) == SEQUELIZE_TABLES
     python_workload(sequelize_made.py)
-    assert describe(database) == before
+    assert describe_all(database) == before
 
 
 def test_adapter_sync_leaves_our_schema_unchanged(database: Database, js: JsAdapter) -> None:
     """A Next.js app left with the adapter's own sync on (`synchronize` not false, NODE_ENV not
     production) runs each model's sync() on tables Python made: nothing changes and the adapter works."""
     make_schema("peewee", database, js)
-    before = describe(database)
+    before = describe_all(database)
     user = user_record()
     js.batch(
         op("sync", "models"),
         op("createUser", to_js(user)),
         op("createSession", to_js(session_record(user["id"]))),
     )
-    assert describe(database) == before
+    assert describe_all(database) == before
     assert PeeweeAdapter(database).get_user(user["id"]) is not None
 
 
-@pytest.mark.skipif(not HAS_MIGRATIONS, reason="this version of the library has no `peewee-authjs migrate`")
 def test_migrate_command_adopts_a_sequelize_database_and_node_keeps_working(
     sequelize_made: Shared, database: Database, tmp_path: Path
 ) -> None:
