@@ -33,7 +33,7 @@ def user_record(**extra: Any) -> dict[str, Any]:
     """A user with every column set (e-mail lowercase, ``email_verified`` with milliseconds)."""
     return {
         "id": new_id(),
-        "name": "Ada Lovelace",
+        "name": "Zoë Lovelace-Ñúñez 🚀",
         "email": f"ada-{secrets.token_hex(4)}@example.com",
         "email_verified": with_millis(datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC), 123),
         "image": "https://example.com/ada.png",
