@@ -4,7 +4,7 @@
 //   node authjs.mjs <database-url> batch < [{"op": "...", "args": [...]}, ...]
 //   node authjs.mjs --serve      (one request per stdin line: {"url": ..., "ops": [...]}; one reply line each)
 //
-// <database-url> is the URL the Python side uses: sqlite:///abs/path.db, postgresql://user@host:port/db,
+// <database-url> is the URL the Python side uses: sqlite:////abs/path.db, postgresql://user@host:port/db,
 // mysql://user@host:port/db. The adapter is built the way a Next.js app sharing the database builds it:
 // SequelizeAdapter(sequelize, { synchronize: false }); the operation `sync` runs sequelize.sync().
 //
@@ -31,8 +31,9 @@ const ADAPTER_METHODS = new Set([
 /** Sequelize options for a database URL as the Python side writes it. */
 function sequelizeOptions(url) {
   const common = { logging: process.env.INTEROP_SQL ? (sql) => process.stderr.write(sql + "\n") : false }
-  if (url.startsWith("sqlite:")) {
-    const storage = url.replace(/^sqlite:\/\//, "")
+  if (url.startsWith("sqlite://")) {
+    // As peewee reads it: sqlite:////abs/path.db is /abs/path.db, sqlite:///rel.db is rel.db (from the cwd).
+    const storage = decodeURIComponent(url.slice("sqlite://".length).split("?")[0].replace(/^\//, ""))
     return { ...common, dialect: "sqlite", storage }
   }
   const parsed = new URL(url)
