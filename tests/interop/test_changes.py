@@ -154,3 +154,28 @@ def test_node_delete_user_cascade_is_seen_by_python(shared: Shared, database: Da
     assert py.get_session_and_user(session["session_token"]) is None
     assert _raw_children(database, user["id"]) == (0, 0)
     assert py.get_session_and_user(other_session["session_token"]) is not None
+
+
+def test_unlinked_accounts_are_gone_for_the_other_side(shared: Shared) -> None:
+    """An account unlinked by the JS adapter (unlinkAccount) or by Python (unlink_account) no longer
+    leads to its user on the other side, and the user's other account still does."""
+    py = shared.py
+    user = py.create_user(user_record())
+    from_py, from_js, kept_account = (account_record(user["id"]) for _ in range(3))
+    py.link_account(from_py)
+    py.link_account(kept_account)
+
+    def key(account: dict[str, object]) -> dict[str, object]:
+        return {"provider": account["provider"], "providerAccountId": account["provider_account_id"]}
+
+    shared.js.batch(op("linkAccount", to_js(from_js)), op("unlinkAccount", key(from_py)))
+    assert py.get_account(from_py["provider"], from_py["provider_account_id"]) is None
+    unlinked = py.unlink_account(from_js["provider"], from_js["provider_account_id"])
+    assert unlinked is not None and unlinked["user_id"] == user["id"]
+    gone_py, gone_js, still = shared.js.batch(
+        op("getUserByAccount", key(from_py)),
+        op("getUserByAccount", key(from_js)),
+        op("getUserByAccount", key(kept_account)),
+    )
+    assert (gone_py, gone_js) == (None, None)
+    assert to_py(still)["id"] == user["id"]
