@@ -41,6 +41,7 @@ def test_records_written_by_node_are_read_by_python(shared: Shared) -> None:
         op("findAll", "verificationToken", {"identifier": token["identifier"]}),
     )
     assert results[2] is UNDEFINED  # the JS linkAccount returns nothing; Python's returns the account
+    assert to_py(results[0])["email_verified"] == user["email_verified"]  # as given, even where not kept
     js_user, js_bare, js_accounts, js_found, js_tokens = results[5:]
 
     def stored(record: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +77,9 @@ def test_records_written_by_python_are_read_by_node(shared: Shared) -> None:
     """Users (with and without email_verified), an account, a session and a token created by
     PeeweeAdapter read back equal through every getter of the JS adapter, with valid JS Dates."""
     py = shared.py
-    user = py.create_user(user_record())
+    written = user_record()
+    user = py.create_user(written)
+    assert user["email_verified"] == written["email_verified"]  # as given, even where not kept
     bare = py.create_user(bare_user_record())
     account = py.link_account(account_record(user["id"]))
     session = py.create_session(session_record(user["id"]))
