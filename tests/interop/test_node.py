@@ -4,6 +4,7 @@ values cross the process boundary unchanged (no Node needed for these tests)."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_missing_node_skips_outside_ci_and_fails_in_ci(monkeypatch: pytest.Monke
 
 def test_missing_node_modules_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without tests/interop/node_modules the reason names the command that installs it."""
-    monkeypatch.setattr(node.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(node, "NODE_MODULES", node.INTEROP_DIR / "no-such-node_modules")
     problem = node.node_problem()
     assert problem is not None and ".ci/setup.d/interop.sh" in problem
