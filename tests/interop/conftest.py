@@ -38,7 +38,9 @@ def js(backend: str, tmp_path: Path, database: Database, node_servers: dict[str,
     """The JS adapter on the (clean) database of the backend under test (skips or, under CI=true,
     fails without Node)."""
     require_node()
-    if backend not in node_servers:
+    if backend not in node_servers or not node_servers[backend].alive:
+        if backend in node_servers:
+            node_servers[backend].close()
         node_servers[backend] = NodeServer()
     return JsAdapter(backend_url(backend, tmp_path), node_servers[backend])
 

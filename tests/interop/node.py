@@ -177,6 +177,11 @@ class NodeServer:
             process.stdout.close()
         self._stderr.close()
 
+    @property
+    def alive(self) -> bool:
+        """Whether the process still runs (a crash ends it; the suite then starts another)."""
+        return self._process.poll() is None
+
     def _died(self, what: str) -> AssertionError:
         self._stderr.seek(0)
         detail = self._stderr.read().decode("utf-8", "replace").strip()[-4000:]
