@@ -111,3 +111,25 @@ def test_link_sent_by_node_signs_in_on_python(shared: Shared) -> None:
     assert to_py(seen["session"]) == kept_dates(session, shared.backend, shared.schema, "py")
     assert to_py(seen["user"]) == to_py(by_email) == kept_dates(user, shared.backend, shared.schema, "py")
     assert user["email_verified"] is not None
+
+
+def test_python_purge_compares_dates_written_by_node(shared: Shared) -> None:
+    """EmailSignIn.purge_expired (an SQL `expires < now`) deletes the expired links the JS side issued
+    and keeps its live ones, next to Python's own: the dates of both sides compare in SQL."""
+    live_email, old_email = (f"{name}-{secrets.token_hex(4)}@example.com" for name in ("live", "old"))
+    live, old = shared.js.batch(
+        op("issueMagicLink", {"identifier": live_email, "secret": SECRET}),
+        op("issueMagicLink", {"identifier": old_email, "secret": SECRET, "maxAge": -60}),
+    )
+    outbox = Outbox()
+    signin = email_signin(shared.py, outbox)
+    signin.send_link(f"py-{secrets.token_hex(4)}@example.com")
+    email_signin(shared.py, outbox, days_ago=2).send_link(f"py-old-{secrets.token_hex(4)}@example.com")
+    assert signin.purge_expired() == 2
+    assert shared.py.use_verification_token(old_email, hash_token(old["token"], SECRET)) is None
+    accepted = shared.js.call(
+        "consumeMagicLink", {"identifier": live_email, "token": live["token"], "secret": SECRET}
+    )
+    assert accepted["accepted"] is True
+    (py_email, py_raw), _ = outbox.sent
+    assert shared.py.use_verification_token(py_email, hash_token(py_raw, SECRET)) is not None

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from peewee import Database
+
+from peewee_authjs.fields import format_sqlite_datetime
+from tests.helpers import rows
 from tests.interop.node import UNDEFINED
 from tests.interop.node import op
 from tests.interop.node import to_js
@@ -17,6 +21,7 @@ from tests.interop.records import account_record
 from tests.interop.records import bare_user_record
 from tests.interop.records import full_user
 from tests.interop.records import kept_dates
+from tests.interop.records import later
 from tests.interop.records import session_record
 from tests.interop.records import token_record
 from tests.interop.records import user_record
@@ -112,3 +117,29 @@ def test_records_written_by_python_are_read_by_node(shared: Shared) -> None:
     assert [to_py(row) for row in js_tokens] == [stored(token)]
     assert to_py(used) == stored(token)
     assert left == []
+
+
+def test_both_sides_store_an_instant_identically(shared: Shared, database: Database) -> None:
+    """The same instant written by each side is stored as the same raw value (on SQLite the same text,
+    Sequelize's `YYYY-MM-DD HH:MM:SS.mmm +00:00`), so SQL comparisons on dates hold across rows of both."""
+    user = shared.py.create_user(user_record())
+    instant = later(3)
+    from_py = shared.py.create_session({**session_record(user["id"]), "expires": instant})
+    from_js = {**session_record(user["id"]), "expires": instant}
+    shared.js.batch(op("createSession", to_js(from_js)))
+    raw = rows(
+        database,
+        "SELECT session_token, expires FROM sessions WHERE session_token IN (?, ?)",
+        from_py["session_token"],
+        from_js["session_token"],
+    )
+    stored = {row["session_token"]: row["expires"] for row in raw}
+    py_raw, js_raw = stored[from_py["session_token"]], stored[from_js["session_token"]]
+    if shared.backend == "mysql" and shared.schema == "migrated":
+        # DATETIME(3): Python's milliseconds are kept, Sequelize never sends any.
+        assert (py_raw.microsecond, js_raw.microsecond) == (678000, 0)
+        assert py_raw.replace(microsecond=0) == js_raw
+    else:
+        assert py_raw == js_raw
+    if shared.backend == "sqlite":
+        assert js_raw == format_sqlite_datetime(instant)
