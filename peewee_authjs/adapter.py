@@ -307,7 +307,45 @@ _PG_DETAIL_KEY = re.compile(r"Key \(([^)]*)\)=")
 
 
 def _driver_error(exc: PeeweeException) -> Any:
+    """The DB-API exception Peewee wrapped (Peewee keeps it as ``orig``)."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        return orig
     return exc.args[0] if exc.args else exc
+
+
+# Driver codes of a lost connection (PostgreSQL SQLSTATE class 08 and 57P0x; MySQL client errors).
+_PG_LOST = ("08", "57P01", "57P02", "57P03")
+_MYSQL_LOST = (0, 2006, 2013, 2055)
+_PG_LOCKED = ("55P03", "57014")  # lock_not_available, query_canceled (statement/lock timeout)
+_PG_CONFLICT = ("40001", "40P01")  # serialization_failure, deadlock_detected
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _describe(exc: PeeweeException) -> str:
+    """What went wrong with the backend, in words, without any value the driver may quote."""
+    orig = _driver_error(exc)
+    pgcode = getattr(orig, "pgcode", None)
+    args = getattr(orig, "args", None) or ()
+    mysql_code = args[0] if args and isinstance(args[0], int) else None
+    message = str(args[1]) if mysql_code is not None and len(args) > 1 else str(orig)
+    if (
+        isinstance(exc, InterfaceError)
+        or mysql_code in _MYSQL_LOST
+        or (pgcode is None and hasattr(orig, "pgcode") and isinstance(exc, OperationalError))
+        or (pgcode is not None and pgcode.startswith(_PG_LOST))
+    ):
+        return "the connection to the database was lost (it is closed; the next call reconnects)"
+    if "database is locked" in message or "database table is locked" in message:
+        return "the SQLite database is locked by another connection (the busy timeout expired)"
+    if pgcode in _PG_LOCKED or mysql_code == 1205:
+        return "a lock was not granted in time (another transaction holds it)"
+    if pgcode in _PG_CONFLICT or mysql_code == 1213:
+        return "a concurrent transaction conflicted (deadlock or serialization failure); retry"
+    lines = message.strip().splitlines()
+    first = _QUOTED.sub("'...'", lines[0])[:200] if lines else ""
+    code = pgcode or mysql_code
+    return f"the database failed ({type(orig).__name__}{f' {code}' if code else ''}: {first})"
 
 
 def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
@@ -441,8 +479,7 @@ class PeeweeAdapter:
             ) from None
         if isinstance(exc, (OperationalError, InterfaceError)):
             self._drop_broken_connection()
-            raise BackendError(f"{operation}: {type(exc).__name__}: {_driver_error(exc)}") from exc
-        raise BackendError(f"{operation}: the database failed ({type(exc).__name__})") from exc
+        raise BackendError(f"{operation}: {_describe(exc)}") from exc
 
     def _drop_broken_connection(self) -> None:
         # After a lost connection, let the next call open a new one.
