@@ -326,7 +326,7 @@ def _describe(exc: PeeweeException) -> str:
     """What went wrong with the backend, in words, without any value the driver may quote."""
     orig = _driver_error(exc)
     pgcode = getattr(orig, "pgcode", None)
-    args = getattr(orig, "args", None) or ()
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
     mysql_code = args[0] if args and isinstance(args[0], int) else None
     message = str(args[1]) if mysql_code is not None and len(args) > 1 else str(orig)
     if (
