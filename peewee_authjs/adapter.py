@@ -307,11 +307,13 @@ _PG_DETAIL_KEY = re.compile(r"Key \(([^)]*)\)=")
 
 
 def _driver_error(exc: PeeweeException) -> Any:
-    """The DB-API exception Peewee wrapped (Peewee keeps it as ``orig``)."""
-    orig = getattr(exc, "orig", None)
-    if orig is not None:
+    """The DB-API exception behind a Peewee one (Peewee keeps it as ``orig`` and as context)."""
+    orig = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    if orig is not None and not isinstance(orig, PeeweeException):
         return orig
-    return exc.args[0] if exc.args else exc
+    if exc.args and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return exc
 
 
 # Driver codes of a lost connection (PostgreSQL SQLSTATE class 08 and 57P0x; MySQL client errors).
