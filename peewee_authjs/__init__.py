@@ -19,6 +19,7 @@ from peewee_authjs.contract import SessionAndUser
 from peewee_authjs.contract import VerificationToken
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
+from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import NotFoundError
@@ -32,6 +33,7 @@ __all__ = [
     "AdapterSession",
     "AdapterUser",
     "BackendError",
+    "ConflictError",
     "DuplicateError",
     "InvalidInputError",
     "NotFoundError",

@@ -17,6 +17,7 @@ operations of more than one statement run in one transaction.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import uuid
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 from typing import NoReturn
+from typing import TypeVar
 from typing import cast
 
 from peewee import JOIN
@@ -49,6 +51,7 @@ from peewee_authjs.contract import VerificationToken
 from peewee_authjs.database import open_database
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
+from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import NotFoundError
@@ -321,6 +324,7 @@ _PG_LOST = ("08", "57P01", "57P02", "57P03")
 _MYSQL_LOST = (0, 2006, 2013, 2055)
 _PG_LOCKED = ("55P03", "57014")  # lock_not_available, query_canceled (statement/lock timeout)
 _PG_CONFLICT = ("40001", "40P01")  # serialization_failure, deadlock_detected
+_CONFLICT = "a concurrent transaction conflicted (deadlock or serialization failure); retry it"
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
@@ -343,7 +347,7 @@ def _describe(exc: PeeweeException) -> str:
     if pgcode in _PG_LOCKED or mysql_code == 1205:
         return "a lock was not granted in time (another transaction holds it)"
     if pgcode in _PG_CONFLICT or mysql_code == 1213:
-        return "a concurrent transaction conflicted (deadlock or serialization failure); retry"
+        return _CONFLICT
     lines = message.strip().splitlines()
     first = _QUOTED.sub("'...'", lines[0])[:200] if lines else ""
     code = pgcode or mysql_code
@@ -398,6 +402,35 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
         return True
     message = str(orig)
     return "UNIQUE constraint failed" in message
+
+
+#: How often an operation runs when the database aborts it for a deadlock or serialization conflict.
+CONFLICT_ATTEMPTS = 3
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _retry_conflicts(method: _Method) -> _Method:
+    """Run ``method`` again (up to :data:`CONFLICT_ATTEMPTS` times) after a :class:`ConflictError`.
+
+    MySQL/MariaDB abort one of two transactions that wait on each other (e.g. ``delete_user``
+    and a ``create_session`` for the same user) and PostgreSQL may abort one for a serialization
+    failure; the aborted one was rolled back whole, so running it again is safe. Inside the
+    caller's own transaction nothing is retried: the caller must retry the whole transaction.
+    """
+
+    @functools.wraps(method)
+    def retrying(self: PeeweeAdapter, *args: Any, **kwargs: Any) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except ConflictError:
+                if attempt >= CONFLICT_ATTEMPTS or self._db().in_transaction():
+                    raise
+                attempt += 1
+
+    return cast(_Method, retrying)
 
 
 class PeeweeAdapter:
@@ -481,7 +514,10 @@ class PeeweeAdapter:
             ) from None
         if isinstance(exc, (OperationalError, InterfaceError)):
             self._drop_broken_connection()
-        raise BackendError(f"{operation}: {_describe(exc)}") from exc
+        description = _describe(exc)
+        if description is _CONFLICT:
+            raise ConflictError(f"{operation}: {description}") from exc
+        raise BackendError(f"{operation}: {description}") from exc
 
     def _drop_broken_connection(self) -> None:
         # After a lost connection, let the next call open a new one.
@@ -537,6 +573,7 @@ class PeeweeAdapter:
             values["email"] = email.lower()
         return values
 
+    @_retry_conflicts
     def create_user(self, user: AdapterUser | Mapping[str, Any]) -> AdapterUser:
         """Insert a user and return it (every column); an ``id`` is generated when none is given.
 
@@ -586,6 +623,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "get_user_by_account")
 
+    @_retry_conflicts
     def update_user(self, user: AdapterUser | Mapping[str, Any]) -> AdapterUser | None:
         """Change the given fields of the user named by ``id``; the updated user, or None if absent."""
         c = self._c()
@@ -606,6 +644,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "update_user", c.users)
 
+    @_retry_conflicts
     def delete_user(self, user_id: str) -> AdapterUser | None:
         """Delete the user and its accounts, sessions and authenticators; the deleted user, or None.
 
@@ -638,6 +677,7 @@ class PeeweeAdapter:
             return None
         return {"provider": p, "pai": pai}
 
+    @_retry_conflicts
     def link_account(self, account: AdapterAccount | Mapping[str, Any]) -> AdapterAccount:
         """Insert an account for an existing user and return it (every column).
 
@@ -666,6 +706,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "get_account")
 
+    @_retry_conflicts
     def unlink_account(self, provider: str, provider_account_id: str) -> AdapterAccount | None:
         """Delete this provider account; the deleted account, or None."""
         key = self._account_key(provider, provider_account_id)
@@ -694,6 +735,7 @@ class PeeweeAdapter:
 
     # -- sessions ----------------------------------------------------------------------------
 
+    @_retry_conflicts
     def create_session(self, session: AdapterSession | Mapping[str, Any]) -> AdapterSession:
         """Insert a session for an existing user and return it (every column).
 
@@ -735,6 +777,7 @@ class PeeweeAdapter:
             "user": cast(AdapterUser, {k[2:]: merged[k] for k in keys[split:]}),
         }
 
+    @_retry_conflicts
     def update_session(self, session: AdapterSession | Mapping[str, Any]) -> AdapterSession | None:
         """Change the given fields of the session named by ``session_token``; the session, or None."""
         c = self._c()
@@ -756,6 +799,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "update_session", c.sessions)
 
+    @_retry_conflicts
     def delete_session(self, session_token: str) -> AdapterSession | None:
         """Delete the session; the deleted session, or None (idempotent, never raises for a missing one)."""
         token = self._lookup_text(session_token, "session_token")
@@ -772,6 +816,7 @@ class PeeweeAdapter:
 
     # -- verification tokens -----------------------------------------------------------------
 
+    @_retry_conflicts
     def create_verification_token(self, token: VerificationToken | Mapping[str, Any]) -> VerificationToken:
         """Insert a (hashed) verification token and return it."""
         c = self._c()
@@ -783,6 +828,7 @@ class PeeweeAdapter:
             self._fail(exc, "create_verification_token", c.tokens)
         return cast(VerificationToken, {key: record[key] for key in c.tokens.keys})
 
+    @_retry_conflicts
     def use_verification_token(self, identifier: str | None, token: str) -> VerificationToken | None:
         """Delete exactly the matching token and return it, or None.
 
@@ -812,6 +858,7 @@ class PeeweeAdapter:
 
     # -- authenticators ----------------------------------------------------------------------
 
+    @_retry_conflicts
     def create_authenticator(
         self, authenticator: AdapterAuthenticator | Mapping[str, Any]
     ) -> AdapterAuthenticator:
@@ -848,6 +895,7 @@ class PeeweeAdapter:
             self._fail(exc, "list_authenticators_by_user_id")
         return cast(list[AdapterAuthenticator], rows)
 
+    @_retry_conflicts
     def update_authenticator_counter(self, credential_id: str, new_counter: int) -> AdapterAuthenticator:
         """Set the signature counter and return the authenticator; NotFoundError for an unknown credential."""
         c = self._c()
@@ -871,4 +919,4 @@ class PeeweeAdapter:
         return cast(AdapterAuthenticator, row)
 
 
-__all__ = ["MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]
+__all__ = ["CONFLICT_ATTEMPTS", "MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]

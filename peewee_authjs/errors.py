@@ -50,9 +50,18 @@ class BackendError(AdapterError):
     """
 
 
+class ConflictError(BackendError):
+    """The database aborted the operation for a deadlock or a serialization conflict.
+
+    Outside a transaction of yours the adapter has already retried it a few times; inside
+    one, the whole transaction was rolled back and is yours to retry.
+    """
+
+
 __all__ = [
     "AdapterError",
     "BackendError",
+    "ConflictError",
     "DuplicateError",
     "InvalidInputError",
     "NotFoundError",

@@ -92,7 +92,7 @@ def test_delete_user_while_signing_in_leaves_no_orphans(
     outcomes = race(concurrency.delete_or_sign_in, race.n, arg)
     assert errors_other_than(outcomes) == []
     assert outcomes[0] == ("ok", user)
-    for kind, calls in outcomes[1:]:
+    for _kind, calls in outcomes[1:]:
         assert calls[-1] == "NotFoundError", "a sign-in racer never saw the user disappear"
         assert calls.count("NotFoundError") == 1
     assert count(database, "users") == 0
@@ -108,7 +108,7 @@ def test_concurrent_update_session_last_write_wins(
     adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
     outcomes = race(concurrency.update_one_session, race.n, "tok")
     assert errors_other_than(outcomes) == []
-    for index, (kind, session) in enumerate(outcomes):
+    for index, (_kind, session) in enumerate(outcomes):
         assert session["session_token"] == "tok" and session["user_id"] == user["id"]
         assert session["expires"] == EXPIRES + timedelta(minutes=index)
     final = adapter.get_session_and_user("tok")
