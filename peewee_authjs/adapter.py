@@ -404,6 +404,14 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in message
 
 
+def _discard_connection(db: Database) -> None:
+    """Close the current connection of ``db``, which is known to be broken."""
+    try:
+        db.close()
+    except Exception:  # a driver may refuse to close a dead connection: forget it all the same
+        cast(Any, db)._state.reset()
+
+
 #: How often an operation runs when the database aborts it for a deadlock or serialization conflict.
 CONFLICT_ATTEMPTS = 3
 
@@ -463,6 +471,8 @@ class PeeweeAdapter:
         self.models: BoundModels = bind_models(database, models)
         self._proxy = isinstance(database, DatabaseProxy)
         self._compiled: _Compiled | None = None
+        # Lost connections that a caller's transaction still held: closed by the next call.
+        self._lost: list[Any] = []
 
     def __repr__(self) -> str:
         db = self._db()
@@ -477,6 +487,8 @@ class PeeweeAdapter:
         return cast(Database, self.database)
 
     def _c(self) -> _Compiled:
+        if self._lost:
+            self._close_lost()
         compiled = self._compiled
         database = self._db() if self._proxy else self.database
         if compiled is None or compiled.database is not database:
@@ -520,15 +532,30 @@ class PeeweeAdapter:
         raise BackendError(f"{operation}: {description}") from exc
 
     def _drop_broken_connection(self) -> None:
-        # After a lost connection, let the next call open a new one.
+        """After a lost connection, let the next call open a new one.
+
+        Inside a caller's transaction the connection cannot be closed yet (the caller's
+        ``atomic()`` still has to end); the next adapter call after it closes it.
+        """
         db = self._db()
-        if db is None or db.in_transaction():
+        if db is None:
+            return
+        state = cast(Any, db)._state
+        if db.in_transaction():
+            self._lost.append(state.conn)
             return
         try:
             if not db.is_closed() and not db.is_connection_usable():
-                db.close()
+                _discard_connection(db)
         except PeeweeException:
-            cast(Any, db)._state.reset()
+            state.reset()
+
+    def _close_lost(self) -> None:
+        db = self._db()
+        state = cast(Any, db)._state
+        if state.conn in self._lost and not db.in_transaction():
+            self._lost.remove(state.conn)
+            _discard_connection(db)
 
     @staticmethod
     def _lookup_text(value: Any, name: str, max_chars: int = 255) -> str | None:

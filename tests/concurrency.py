@@ -12,6 +12,7 @@ own connection, which the thread closes before it ends.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 import traceback
@@ -172,3 +173,38 @@ def delete_or_sign_in(adapter: PeeweeAdapter, index: int, arg: dict[str, Any]) -
             calls.append("NotFoundError")
             break
     return calls
+
+
+# -- a writer to be killed ----------------------------------------------------------------------
+
+
+def write_until_killed(url: str, report_path: str, rounds: int = 100_000) -> None:
+    """Sign users up and delete some, reporting each operation once it has returned.
+
+    A sign-up is one transaction of the caller (user, account and session: all or nothing);
+    every third round also deletes the previous user (``delete_user``'s own transaction).
+    Each report line is flushed before the next operation starts; a deletion is announced
+    (``deleting``) before it starts and reported (``deleted``) once it has returned.
+    """
+    adapter = PeeweeAdapter(url)
+    db = adapter.database
+    tag = os.getpid()
+    previous: str | None = None
+    with open(report_path, "a", encoding="utf-8") as report:
+        for i in range(rounds):
+            with db.atomic():
+                user = adapter.create_user({"email": f"w{tag}-{i}@example.com"})
+                adapter.link_account(
+                    {"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": f"{tag}-{i}"}
+                )
+                adapter.create_session({"session_token": f"{tag}-{i}", "user_id": user["id"], "expires": EXPIRES})
+            report.write(f"created {user['id']}\n")
+            report.flush()
+            if i % 3 == 2 and previous is not None:
+                report.write(f"deleting {previous}\n")
+                report.flush()
+                adapter.delete_user(previous)
+                report.write(f"deleted {previous}\n")
+                report.flush()
+            previous = user["id"]
+    db.close()

@@ -1,0 +1,264 @@
+"""Faults: a killed writer, a lost server connection and a locked SQLite file lose nothing and hang nowhere."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peewee import Database
+from peewee import PeeweeException
+
+from peewee_authjs import BackendError
+from peewee_authjs import PeeweeAdapter
+from peewee_authjs.database import open_database
+from peewee_authjs.fields import dialect_of
+from tests.backends import backend_names
+from tests.backends import backend_url
+from tests.backends import open_clean
+from tests.concurrency import EXPIRES
+from tests.concurrency import write_until_killed
+from tests.helpers import count
+from tests.helpers import rows
+
+WAIT = 60.0
+
+
+# -- SIGKILL in the middle of a stream of writes ------------------------------------------------
+
+
+def _report_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    return text.splitlines()[: text.count("\n")]  # only complete lines
+
+
+@pytest.mark.slow
+def test_sigkill_mid_writes_keeps_every_returned_write_and_no_half_record(tmp_path: Path) -> None:
+    """A writer SIGKILLed three times mid-stream: integrity ok, every returned write there, nothing half-done.
+
+    Sign-ups (user + account + session in one transaction of the caller) are whole or absent,
+    ``delete_user`` leaves neither the user nor any of its rows, and no row lacks its user.
+    """
+    path = tmp_path / "auth.db"
+    url = f"sqlite:///{path}"
+    setup = PeeweeAdapter(url)
+    setup.create_tables()
+    setup.database.close()
+    report = tmp_path / "report.txt"
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(1, 4):
+        writer = ctx.Process(target=write_until_killed, args=(url, str(report)))
+        writer.start()
+        deadline = time.monotonic() + WAIT
+        while len(_report_lines(report)) < 40 * round_ and time.monotonic() < deadline and writer.is_alive():
+            time.sleep(0.005)
+        assert writer.is_alive(), "the writer stopped before it was killed"
+        os.kill(writer.pid or 0, signal.SIGKILL)
+        writer.join(WAIT)
+        assert writer.exitcode == -signal.SIGKILL
+
+    lines = _report_lines(report)
+    assert len(lines) >= 120
+    reported: dict[str, set[str]] = {"created": set(), "deleting": set(), "deleted": set()}
+    for line in lines:
+        verb, user_id = line.split()
+        reported[verb].add(user_id)
+    created, deleting, deleted = reported["created"], reported["deleting"], reported["deleted"]
+    assert created and deleted
+
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        users = {row[0] for row in raw.execute("SELECT id FROM users")}
+        assert created - deleting <= users, "a sign-up that returned is missing"
+        assert not deleted & users, "a delete_user that returned did not stick"
+        per_user = raw.execute(
+            "SELECT u.id, (SELECT COUNT(*) FROM accounts a WHERE a.user_id = u.id),"
+            " (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id) FROM users u"
+        ).fetchall()
+        assert [row for row in per_user if row[1:] != (1, 1)] == [], "a half-written sign-up"
+        for table in ("accounts", "sessions"):
+            orphans = raw.execute(
+                f"SELECT COUNT(*) FROM {table} t LEFT JOIN users u ON t.user_id = u.id WHERE u.id IS NULL"
+            ).fetchone()
+            assert orphans == (0,), f"{table} without their user"
+    finally:
+        raw.close()
+
+
+# -- a server connection that goes away ---------------------------------------------------------
+
+SERVERS = [name for name in backend_names() if name != "sqlite"]
+
+
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[PeeweeAdapter, Database]]:
+    """An adapter on a database server, and a second connection to watch it and kill its connection."""
+    for database in open_clean(str(request.param), tmp_path):
+        adapter = PeeweeAdapter(database)
+        adapter.create_tables()
+        other = open_database(backend_url(str(request.param), tmp_path))
+        try:
+            yield adapter, other
+        finally:
+            other.close()
+
+
+def _kill_connection(database: Database, other: Database) -> None:
+    """Kill ``database``'s connection from ``other`` and wait until the server has dropped it."""
+    postgres = dialect_of(database) == "postgres"
+    if postgres:
+        pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        other.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+        alive = "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s"
+    else:
+        pid = database.execute_sql("SELECT CONNECTION_ID()").fetchone()[0]
+        other.execute_sql(f"KILL {int(pid)}")
+        alive = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %s"
+    deadline = time.monotonic() + WAIT
+    while other.execute_sql(alive, (pid,)).fetchone()[0] and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _assert_connection_lost(error: BackendError) -> None:
+    assert "connection to the database was lost" in str(error)
+    assert isinstance(error.__cause__, PeeweeException)
+
+
+def test_lost_connection_gives_backend_error_and_next_call_reconnects(
+    server: tuple[PeeweeAdapter, Database],
+) -> None:
+    """A connection killed between calls: the next call raises BackendError saying so, the one after works."""
+    adapter, other = server
+    user = adapter.create_user({"email": "ada@example.com"})
+    _kill_connection(adapter.database, other)
+    with pytest.raises(BackendError) as raised:
+        adapter.get_user(user["id"])
+    _assert_connection_lost(raised.value)
+    assert adapter.get_user(user["id"]) == user
+    session = adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
+    assert adapter.get_session_and_user("tok") == {"session": session, "user": user}
+
+
+class _KillOnStatement(logging.Handler):
+    """Kills the adapter's connection when the adapter is about to run its first statement starting with ``prefix``."""
+
+    def __init__(self, prefix: str, kill: Callable[[], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.prefix = prefix
+        self.kill = kill
+        self.fired = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.fired and record.getMessage().startswith(self.prefix):
+            self.fired = True
+            self.kill()
+
+
+def test_connection_lost_inside_delete_user_rolls_back_and_next_call_works(
+    server: tuple[PeeweeAdapter, Database],
+) -> None:
+    """The connection dies between ``delete_user``'s statements: BackendError, nothing deleted, retry works."""
+    adapter, other = server
+    user = adapter.create_user({"email": "ada@example.com"})
+    adapter.link_account({"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": "1"})
+    adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
+    handler = _KillOnStatement("DELETE", lambda: _kill_connection(adapter.database, other))
+    sql_logger = logging.getLogger("peewee_authjs.sql")
+    level = sql_logger.level
+    sql_logger.addHandler(handler)
+    sql_logger.setLevel(logging.DEBUG)
+    try:
+        with pytest.raises(BackendError) as raised:
+            adapter.delete_user(user["id"])
+    finally:
+        sql_logger.removeHandler(handler)
+        sql_logger.setLevel(level)
+    assert handler.fired
+    _assert_connection_lost(raised.value)
+    assert [count(other, table) for table in ("users", "accounts", "sessions")] == [1, 1, 1]
+    assert adapter.delete_user(user["id"]) == user
+    assert [count(other, table) for table in ("users", "accounts", "sessions")] == [0, 0, 0]
+
+
+def test_connection_lost_inside_callers_transaction_commits_nothing_and_next_call_works(
+    server: tuple[PeeweeAdapter, Database],
+) -> None:
+    """The connection dies inside the caller's ``atomic()``: nothing of it is kept, the next call works."""
+    adapter, other = server
+    db = adapter.database
+    with pytest.raises((BackendError, PeeweeException)):
+        with db.atomic():
+            user = adapter.create_user({"email": "ada@example.com"})
+            _kill_connection(db, other)
+            adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
+    assert count(other, "users") == 0
+    assert adapter.get_user_by_email("ada@example.com") is None
+    assert adapter.create_user({"email": "ada@example.com"})["email"] == "ada@example.com"
+    assert count(other, "users") == 1
+
+
+# -- a locked SQLite database -------------------------------------------------------------------
+
+
+def _within(seconds: float, adapter: PeeweeAdapter, call: Callable[[], Any]) -> Any:
+    """``call()``'s result or exception, run in a thread that must finish within ``seconds``."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = call()
+        except Exception as exc:  # handed back to the test
+            result["error"] = exc
+        finally:
+            adapter.database.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the call hung on a locked database"
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+def test_locked_sqlite_database_gives_backend_error_after_busy_timeout(tmp_path: Path) -> None:
+    """Another connection holds ``BEGIN EXCLUSIVE``: writes raise BackendError after the busy timeout.
+
+    Reads still answer (WAL), and once the lock is released the same adapter writes again.
+    """
+    path = tmp_path / "auth.db"
+    url = f"sqlite:///{path}"
+    adapter = PeeweeAdapter(open_database(url, pragmas={"busy_timeout": 200}, timeout=0.2))
+    adapter.create_tables()
+    user = adapter.create_user({"email": "ada@example.com"})
+    adapter.database.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        for write in (
+            lambda: adapter.create_user({"email": "bob@example.com"}),
+            lambda: adapter.delete_user(user["id"]),
+        ):
+            with pytest.raises(BackendError, match="locked by another connection"):
+                _within(WAIT, adapter, write)
+        assert _within(WAIT, adapter, lambda: adapter.get_user(user["id"])) == user
+    finally:
+        holder.rollback()
+        holder.close()
+    assert adapter.delete_user(user["id"]) == user
+    assert adapter.create_user({"email": "bob@example.com"})["email"] == "bob@example.com"
+    assert rows(adapter.database, "SELECT email FROM users") == [{"email": "bob@example.com"}]
+    adapter.database.close()
