@@ -80,9 +80,7 @@ def race_processes(url: str, op: Op, n: int, arg: Any) -> list[Outcome]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n)
     queue = ctx.Queue()
-    processes = [
-        ctx.Process(target=_process_racer, args=(url, op, i, arg, barrier, queue)) for i in range(n)
-    ]
+    processes = [ctx.Process(target=_process_racer, args=(url, op, i, arg, barrier, queue)) for i in range(n)]
     for process in processes:
         process.start()
     results: list[Outcome] = [("unexpected", "process reported nothing")] * n
@@ -195,9 +193,16 @@ def write_until_killed(url: str, report_path: str, rounds: int = 100_000) -> Non
             with db.atomic():
                 user = adapter.create_user({"email": f"w{tag}-{i}@example.com"})
                 adapter.link_account(
-                    {"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": f"{tag}-{i}"}
+                    {
+                        "user_id": user["id"],
+                        "type": "oauth",
+                        "provider": "github",
+                        "provider_account_id": f"{tag}-{i}",
+                    }
                 )
-                adapter.create_session({"session_token": f"{tag}-{i}", "user_id": user["id"], "expires": EXPIRES})
+                adapter.create_session(
+                    {"session_token": f"{tag}-{i}", "user_id": user["id"], "expires": EXPIRES}
+                )
             report.write(f"created {user['id']}\n")
             report.flush()
             if i % 3 == 2 and previous is not None:

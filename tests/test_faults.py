@@ -173,7 +173,9 @@ def test_connection_lost_inside_delete_user_rolls_back_and_next_call_works(
     """The connection dies between ``delete_user``'s statements: BackendError, nothing deleted, retry works."""
     adapter, other = server
     user = adapter.create_user({"email": "ada@example.com"})
-    adapter.link_account({"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": "1"})
+    adapter.link_account(
+        {"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": "1"}
+    )
     adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
     handler = _KillOnStatement("DELETE", lambda: _kill_connection(adapter.database, other))
     sql_logger = logging.getLogger("peewee_authjs.sql")

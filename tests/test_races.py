@@ -27,9 +27,7 @@ PROCESSES = 4
 
 
 @pytest.fixture(params=["threads", pytest.param("processes", marks=pytest.mark.slow)])
-def race(
-    request: pytest.FixtureRequest, backend: str, adapter: PeeweeAdapter, tmp_path: Path
-) -> Any:
+def race(request: pytest.FixtureRequest, backend: str, adapter: PeeweeAdapter, tmp_path: Path) -> Any:
     """``race(op, n, arg)``: the outcomes of ``op`` run by ``n`` concurrent racers of this kind."""
     if request.param == "processes" and backend != "sqlite":
         pytest.skip("processes race on the SQLite file; servers are raced by threads")
