@@ -75,9 +75,30 @@ from peewee_authjs.validation import check_text
 
 Record = dict[str, Any]
 
-#: Table settings of the tables :meth:`PeeweeAdapter.create_tables` makes on MySQL/MariaDB:
-#: binary collation, so that strings compare exactly as on PostgreSQL and SQLite.
+#: Table settings of the tables :meth:`PeeweeAdapter.create_tables` makes on a MySQL server that has
+#: no binary NO PAD collation (before 8.0): binary collation, so that case and accents are never
+#: folded; trailing spaces still are there (see :func:`mysql_table_settings`).
 MYSQL_TABLE_SETTINGS = ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin"]
+
+
+def mysql_table_settings(database: Database) -> list[str]:
+    """The table settings for a MySQL/MariaDB server: utf8mb4 with a binary NO PAD collation.
+
+    Strings then compare exactly as on PostgreSQL and SQLite: no case, accent or trailing-space
+    folding (``utf8mb4_nopad_bin`` on MariaDB, ``utf8mb4_0900_bin`` on MySQL 8). Older MySQL
+    servers get :data:`MYSQL_TABLE_SETTINGS`, where trailing spaces are ignored in comparisons.
+    """
+    version = str(cast(Any, database).execute_sql("SELECT VERSION()").fetchone()[0])
+    digits = re.match(r"\d+", version)
+    major = int(digits.group(0)) if digits else 0
+    if "mariadb" in version.lower():
+        collation = "utf8mb4_nopad_bin"
+    elif major >= 8:
+        collation = "utf8mb4_0900_bin"
+    else:
+        return list(MYSQL_TABLE_SETTINGS)
+    return ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", f"COLLATE={collation}"]
+
 
 _COUNTER_RANGE = (0, 2**32 - 1)
 
@@ -583,8 +604,9 @@ class PeeweeAdapter:
         database = self._db()
         models = list(self.models)
         if dialect_of(database) == "mysql":
+            settings = mysql_table_settings(database)
             for model in models:
-                model._meta.table_settings = list(MYSQL_TABLE_SETTINGS)
+                model._meta.table_settings = list(settings)
         database.create_tables(models, safe=True)
 
     def drop_tables(self) -> None:
@@ -946,4 +968,4 @@ class PeeweeAdapter:
         return cast(AdapterAuthenticator, row)
 
 
-__all__ = ["CONFLICT_ATTEMPTS", "MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]
+__all__ = ["CONFLICT_ATTEMPTS", "MYSQL_TABLE_SETTINGS", "PeeweeAdapter", "mysql_table_settings"]
