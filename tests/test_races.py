@@ -16,6 +16,8 @@ from peewee import Database
 
 from peewee_authjs import PeeweeAdapter
 from tests import concurrency
+from tests.backends import backend_names
+from tests.backends import backend_url
 from tests.concurrency import EXPIRES
 from tests.concurrency import Op
 from tests.concurrency import Outcome
@@ -26,18 +28,24 @@ THREADS = 8
 PROCESSES = 4
 
 
-@pytest.fixture(params=["threads", pytest.param("processes", marks=pytest.mark.slow)])
-def race(request: pytest.FixtureRequest, backend: str, adapter: PeeweeAdapter, tmp_path: Path) -> Any:
-    """``race(op, n, arg)``: the outcomes of ``op`` run by ``n`` concurrent racers of this kind."""
-    if request.param == "processes" and backend != "sqlite":
-        pytest.skip("processes race on the SQLite file; servers are raced by threads")
+#: (racers, backend): threads on every backend, processes on the SQLite file.
+pytestmark = pytest.mark.parametrize(
+    ("racers", "backend"),
+    [("threads", name) for name in backend_names()]
+    + [pytest.param("processes", "sqlite", marks=pytest.mark.slow)],
+)
+
+
+@pytest.fixture
+def race(racers: str, backend: str, adapter: PeeweeAdapter, tmp_path: Path) -> Any:
+    """``race(op, n, arg)``: the outcomes of ``op`` run by ``n`` concurrent racers (``race.n``)."""
 
     def run(op: Op, n: int, arg: Any) -> list[Outcome]:
-        if request.param == "threads":
+        if racers == "threads":
             return concurrency.race_threads(adapter, op, n, arg)
-        return concurrency.race_processes(f"sqlite:///{tmp_path / 'auth.db'}", op, n, arg)
+        return concurrency.race_processes(backend_url(backend, tmp_path), op, n, arg)
 
-    run.n = THREADS if request.param == "threads" else PROCESSES  # type: ignore[attr-defined]
+    run.n = THREADS if racers == "threads" else PROCESSES  # type: ignore[attr-defined]
     return run
 
 
