@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import TypeVar
@@ -42,6 +43,7 @@ from peewee import Model
 from peewee import OperationalError
 from peewee import PeeweeException
 
+from peewee_authjs.contract import Adapter
 from peewee_authjs.contract import AdapterAccount
 from peewee_authjs.contract import AdapterAuthenticator
 from peewee_authjs.contract import AdapterSession
@@ -619,7 +621,8 @@ class PeeweeAdapter:
         values = c.users.schema.check(user, required=("id",) if partial else ())
         email = values.get("email")
         if email is not None:
-            values["email"] = email.lower()
+            # Lowercasing may lengthen the address ("İ" becomes two characters): check it again.
+            values["email"] = check_text(email.lower(), "user.email", c.users.by_key["email"].max_length)
         return values
 
     @_retry_conflicts
@@ -969,3 +972,9 @@ class PeeweeAdapter:
 
 
 __all__ = ["CONFLICT_ATTEMPTS", "MYSQL_TABLE_SETTINGS", "PeeweeAdapter", "mysql_table_settings"]
+
+
+if TYPE_CHECKING:  # mypy proves that PeeweeAdapter fulfils the contract's Protocol
+
+    def _fulfils_the_contract(adapter: PeeweeAdapter) -> Adapter:
+        return adapter
