@@ -622,7 +622,9 @@ class PeeweeAdapter:
         email = values.get("email")
         if email is not None:
             # Lowercasing may lengthen the address ("İ" becomes two characters): check it again.
-            values["email"] = check_text(email.lower(), "user.email", c.users.by_key["email"].max_length)
+            values["email"] = check_text(
+                email.lower(), "user.email", getattr(c.users.by_key["email"], "max_length", None)
+            )
         return values
 
     @_retry_conflicts

@@ -13,6 +13,7 @@ import pytest
 from peewee import Database
 
 from peewee_authjs import DuplicateError
+from peewee_authjs import InvalidInputError
 from peewee_authjs import PeeweeAdapter
 from tests.helpers import rows
 
@@ -74,3 +75,19 @@ def test_an_address_absent_in_every_form_is_none(adapter: PeeweeAdapter) -> None
     assert adapter.get_user_by_email("josé@example.io") is None
     assert adapter.get_user_by_email("jose@example.io ") is None
     assert adapter.get_user_by_email("jose@example.io\t") is None
+
+
+def test_an_address_that_lowercasing_lengthens_past_the_column_is_refused(
+    adapter: PeeweeAdapter, database: Database
+) -> None:
+    """255 characters that lowercase to more (``İ`` becomes two) are refused on every backend, naming the field.
+
+    Checked after lowercasing, so SQLite does not store what PostgreSQL and MySQL would refuse.
+    """
+    for email in ("İ" * 255, "İ" * 128):
+        with pytest.raises(InvalidInputError, match="user.email") as raised:
+            adapter.create_user({"email": email})
+        assert raised.value.field == "user.email"
+    user = adapter.create_user({"email": "İ" * 127})
+    assert user["email"] == "i̇" * 127 and len(user["email"]) == 254
+    assert rows(database, "SELECT COUNT(*) AS n FROM users") == [{"n": 1}]

@@ -82,7 +82,11 @@ datetimes = st.one_of(
     st.datetimes(),  # naive
     st.datetimes(min_value=datetime(9990, 1, 1), timezones=_offsets),  # far future, near the edge
 )
-integers = st.one_of(st.integers(-(2**31), 2**31), st.integers(), st.sampled_from([-1, 0, 2**32 - 1, 2**32, 2**63, -(2**63) - 1]))
+integers = st.one_of(
+    st.integers(-(2**31), 2**31),
+    st.integers(),
+    st.sampled_from([-1, 0, 2**32 - 1, 2**32, 2**63, -(2**63) - 1]),
+)
 anything = st.one_of(
     st.none(),
     st.booleans(),
@@ -132,7 +136,9 @@ def record(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrat
 DISPOSABLE_IDS = ("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "9e8d7c6b-5a49-4382-b716-a5b4c3d2e1f0")
 EXTRA_KEYS = ("userId", "sessionToken", "emailVerified", "providerAccountId", "not_a_column")
 valid_instants = st.datetimes(
-    min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 29), timezones=st.one_of(st.just(timezone.utc), _offsets)
+    min_value=datetime(1000, 1, 2),
+    max_value=datetime(9999, 12, 29),
+    timezones=st.one_of(st.just(timezone.utc), _offsets),
 )
 user_ids = st.one_of(st.sampled_from(USER_IDS + DISPOSABLE_IDS), st.uuids().map(str))
 emails = st.one_of(st.none(), pooled("ada@example.io", "ADA@example.io", f"{USER_IDS[0]}@example.io"))
@@ -154,7 +160,12 @@ users = record(
     },
 )
 accounts = record(
-    {"user_id": user_ids, "type": st.sampled_from(["oauth", "oidc", "email"]), "provider": providers, "provider_account_id": account_ids},
+    {
+        "user_id": user_ids,
+        "type": st.sampled_from(["oauth", "oidc", "email"]),
+        "provider": providers,
+        "provider_account_id": account_ids,
+    },
     {
         "id": st.uuids().map(str),
         "refresh_token": optional_text,
@@ -166,7 +177,10 @@ accounts = record(
         "session_state": optional_text,
     },
 )
-sessions = record({"session_token": session_tokens, "user_id": user_ids, "expires": valid_instants}, {"id": st.uuids().map(str)})
+sessions = record(
+    {"session_token": session_tokens, "user_id": user_ids, "expires": valid_instants},
+    {"id": st.uuids().map(str)},
+)
 tokens = record({"identifier": identifiers, "token": session_tokens, "expires": valid_instants}, {})
 authenticators = record(
     {
@@ -210,7 +224,9 @@ CALLS: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
 
 
 @pytest.fixture(scope="module", params=backend_names())
-def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PeeweeAdapter]:
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PeeweeAdapter]:
     """An adapter on seeded tables (:func:`seed`), shared by every example of the module on one backend."""
     tmp: Path = tmp_path_factory.mktemp("hostile")
     for database in open_clean(str(request.param), tmp):
@@ -226,7 +242,9 @@ def seed(adapter: PeeweeAdapter) -> None:
     for user_id in USER_IDS:
         adapter.create_user({"id": user_id, "email": f"{user_id}@example.io"})
     user_id = USER_IDS[0]
-    adapter.link_account({"user_id": user_id, "type": "oauth", "provider": "github", "provider_account_id": "1"})
+    adapter.link_account(
+        {"user_id": user_id, "type": "oauth", "provider": "github", "provider_account_id": "1"}
+    )
     adapter.create_session({"session_token": "tok", "user_id": user_id, "expires": expires})
     adapter.create_verification_token({"identifier": "ada@example.io", "token": "tok", "expires": expires})
     adapter.create_authenticator(
@@ -245,7 +263,9 @@ def seed(adapter: PeeweeAdapter) -> None:
 def snapshot(database: Database) -> dict[str, list[str]]:
     """Every row of every table, as sorted reprs."""
     return {
-        table: sorted(repr(row) for row in database.execute_sql(f"SELECT * FROM {quote(database, table)}").fetchall())
+        table: sorted(
+            repr(row) for row in database.execute_sql(f"SELECT * FROM {quote(database, table)}").fetchall()
+        )
         for table in TABLES
     }
 
@@ -256,8 +276,12 @@ def _read_back(adapter: PeeweeAdapter, method: str, result: Any) -> Any:
         "create_user": lambda: adapter.get_user(result["id"]),
         "update_user": lambda: adapter.get_user(result["id"]),
         "link_account": lambda: adapter.get_account(result["provider"], result["provider_account_id"]),
-        "create_session": lambda: (adapter.get_session_and_user(result["session_token"]) or {}).get("session"),
-        "update_session": lambda: (adapter.get_session_and_user(result["session_token"]) or {}).get("session"),
+        "create_session": lambda: (adapter.get_session_and_user(result["session_token"]) or {}).get(
+            "session"
+        ),
+        "update_session": lambda: (adapter.get_session_and_user(result["session_token"]) or {}).get(
+            "session"
+        ),
         "create_authenticator": lambda: adapter.get_authenticator(result["credential_id"]),
         "update_authenticator_counter": lambda: adapter.get_authenticator(result["credential_id"]),
     }
@@ -291,7 +315,9 @@ def test_any_argument_gives_a_result_or_a_typed_error_and_errors_change_nothing(
 
 
 @pytest.mark.parametrize("fragment", SQL_FRAGMENTS)
-def test_sql_fragments_are_stored_and_returned_verbatim(adapter: PeeweeAdapter, database: Database, fragment: str) -> None:
+def test_sql_fragments_are_stored_and_returned_verbatim(
+    adapter: PeeweeAdapter, database: Database, fragment: str
+) -> None:
     """Strings that look like SQL are data: every text column keeps them and every lookup finds them."""
     expires = datetime(2031, 1, 1, tzinfo=timezone.utc)
     user = adapter.create_user({"name": fragment, "email": fragment, "image": fragment})
