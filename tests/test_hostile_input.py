@@ -343,3 +343,14 @@ def test_sql_fragments_are_stored_and_returned_verbatim(
     assert [len(snapshot(database)[table]) for table in TABLES] == [1, 1, 1, 0, 0]
     assert adapter.delete_user(user["id"]) == user
     assert [len(rows) for rows in snapshot(database).values()] == [0, 0, 0, 0, 0]
+
+
+def test_update_cannot_null_a_key_the_record_requires(adapter: PeeweeAdapter, database: Database) -> None:
+    """``update_session`` with ``user_id=None`` is refused: a session never loses its user (found by hypothesis)."""
+    user = adapter.create_user({"email": "ada@example.io"})
+    expires = datetime(2031, 1, 1, tzinfo=timezone.utc)
+    session = adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": expires})
+    for key in ("user_id", "expires"):
+        with pytest.raises(InvalidInputError, match=f"session.{key}: must not be None"):
+            adapter.update_session({"session_token": "tok", key: None})
+    assert adapter.get_session_and_user("tok") == {"session": session, "user": user}
