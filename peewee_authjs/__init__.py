@@ -22,6 +22,7 @@ from peewee_authjs.errors import BackendError
 from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
+from peewee_authjs.errors import MigrationError
 from peewee_authjs.errors import NotFoundError
 from peewee_authjs.fields import utcnow
 
@@ -36,6 +37,7 @@ __all__ = [
     "ConflictError",
     "DuplicateError",
     "InvalidInputError",
+    "MigrationError",
     "NotFoundError",
     "PeeweeAdapter",
     "SessionAndUser",
