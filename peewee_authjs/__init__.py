@@ -19,11 +19,15 @@ from peewee_authjs.contract import SessionAndUser
 from peewee_authjs.contract import VerificationToken
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
+from peewee_authjs.errors import ConfigurationError
 from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import MigrationError
 from peewee_authjs.errors import NotFoundError
+from peewee_authjs.errors import OAuthAccountNotLinkedError
+from peewee_authjs.errors import SignInError
+from peewee_authjs.errors import VerificationError
 from peewee_authjs.fields import utcnow
 
 __all__ = [
@@ -34,13 +38,17 @@ __all__ = [
     "AdapterSession",
     "AdapterUser",
     "BackendError",
+    "ConfigurationError",
     "ConflictError",
     "DuplicateError",
     "InvalidInputError",
     "MigrationError",
     "NotFoundError",
+    "OAuthAccountNotLinkedError",
     "PeeweeAdapter",
     "SessionAndUser",
+    "SignInError",
+    "VerificationError",
     "VerificationToken",
     "utcnow",
 ]

@@ -119,6 +119,5 @@ def test_cli_demo_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_needs_a_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
     """``peewee-authjs`` alone prints its usage and exits with status 2."""
-    with pytest.raises(SystemExit) as info:
-        main([])
-    assert info.value.code == 2 and "required: COMMAND" in capsys.readouterr().err
+    assert main([]) == 2
+    assert "required: COMMAND" in capsys.readouterr().err

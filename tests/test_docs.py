@@ -15,6 +15,7 @@ DOCUMENTS = [
     "README.md",
     "docs/getting-started.md",
     "docs/migrations.md",
+    "docs/sign-in-rules.md",
     "docs/flask.md",
     "docs/bottle.md",
     "docs/nextjs-session-in-flask.md",

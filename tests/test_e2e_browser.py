@@ -63,7 +63,7 @@ class Demo:
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr = (tmp_path / "demo.err").open("w")
-        command = [sys.executable, "-u", "-m", "peewee_authjs.cli", "demo", "--port", str(self.port)]
+        command = [sys.executable, "-u", "-m", "peewee_authjs", "demo", "--port", str(self.port)]
         command += ["--database", f"sqlite:///{tmp_path / 'demo.db'}"]
         self.process = subprocess.Popen(
             command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=self.stderr, text=True
