@@ -9,8 +9,11 @@ import signal
 import sqlite3
 import threading
 import time
+import traceback
+import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from peewee import Database
 from peewee import PeeweeException
 
 from peewee_authjs import BackendError
+from peewee_authjs import ConflictError
 from peewee_authjs import PeeweeAdapter
 from peewee_authjs.database import open_database
 from peewee_authjs.fields import dialect_of
@@ -103,17 +107,27 @@ def test_sigkill_mid_writes_keeps_every_returned_write_and_no_half_record(tmp_pa
 SERVERS = [name for name in backend_names() if name != "sqlite"]
 
 
-@pytest.fixture(params=SERVERS)
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[PeeweeAdapter, Database]]:
-    """An adapter on a database server, and a second connection to watch it and kill its connection."""
-    for database in open_clean(str(request.param), tmp_path):
+def _server(name: str, tmp_path: Path) -> Iterator[tuple[PeeweeAdapter, Database]]:
+    for database in open_clean(name, tmp_path):
         adapter = PeeweeAdapter(database)
         adapter.create_tables()
-        other = open_database(backend_url(str(request.param), tmp_path))
+        other = open_database(backend_url(name, tmp_path))
         try:
             yield adapter, other
         finally:
             other.close()
+
+
+@pytest.fixture(params=SERVERS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[PeeweeAdapter, Database]]:
+    """An adapter on a database server, and a second connection to watch it and kill its connection."""
+    yield from _server(str(request.param), tmp_path)
+
+
+@pytest.fixture(params=[name for name in SERVERS if name == "postgres"])
+def postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[PeeweeAdapter, Database]]:
+    """``server`` on PostgreSQL only (whose deadlock detector a test can time per connection)."""
+    yield from _server(str(request.param), tmp_path)
 
 
 def _kill_connection(database: Database, other: Database) -> None:
@@ -140,31 +154,55 @@ def _assert_connection_lost(error: BackendError) -> None:
 def test_lost_connection_gives_backend_error_and_next_call_reconnects(
     server: tuple[PeeweeAdapter, Database],
 ) -> None:
-    """A connection killed between calls: the next call raises BackendError saying so, the one after works."""
+    """A connection killed between calls: the next call raises BackendError saying so (and no token), the one after works."""
     adapter, other = server
     user = adapter.create_user({"email": "ada@example.com"})
+    token = f"S3CRET-{uuid.uuid4().hex}"
+    new_session = {"session_token": token, "user_id": user["id"], "expires": EXPIRES}
     _kill_connection(adapter.database, other)
     with pytest.raises(BackendError) as raised:
-        adapter.get_user(user["id"])
+        adapter.create_session(new_session)
     _assert_connection_lost(raised.value)
+    assert token not in "".join(traceback.format_exception(raised.value))
     assert adapter.get_user(user["id"]) == user
-    session = adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
-    assert adapter.get_session_and_user("tok") == {"session": session, "user": user}
+    assert adapter.get_session_and_user(token) is None
+    session = adapter.create_session(new_session)
+    assert adapter.get_session_and_user(token) == {"session": session, "user": user}
 
 
-class _KillOnStatement(logging.Handler):
-    """Kills the adapter's connection when the adapter is about to run its first statement starting with ``prefix``."""
+class _Statements(logging.Handler):
+    """The SQL the adapter runs (from ``peewee_authjs.sql``); ``on(prefix, hook)`` runs ``hook`` once before it."""
 
-    def __init__(self, prefix: str, kill: Callable[[], None]) -> None:
+    def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.prefix = prefix
-        self.kill = kill
-        self.fired = False
+        self.seen: list[str] = []
+        self.hooks: list[tuple[str, Callable[[], None]]] = []
+        self.fired: list[str] = []
+
+    def on(self, prefix: str, hook: Callable[[], None]) -> None:
+        self.hooks.append((prefix, hook))
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.fired and record.getMessage().startswith(self.prefix):
-            self.fired = True
-            self.kill()
+        sql = record.getMessage()
+        self.seen.append(sql)
+        for prefix, hook in self.hooks:
+            if sql.startswith(prefix) and prefix not in self.fired:
+                self.fired.append(prefix)
+                hook()
+
+
+@contextmanager
+def _statements() -> Iterator[_Statements]:
+    handler = _Statements()
+    sql_logger = logging.getLogger("peewee_authjs.sql")
+    level = sql_logger.level
+    sql_logger.addHandler(handler)
+    sql_logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        sql_logger.removeHandler(handler)
+        sql_logger.setLevel(level)
 
 
 def test_connection_lost_inside_delete_user_rolls_back_and_next_call_works(
@@ -177,18 +215,10 @@ def test_connection_lost_inside_delete_user_rolls_back_and_next_call_works(
         {"user_id": user["id"], "type": "oauth", "provider": "github", "provider_account_id": "1"}
     )
     adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
-    handler = _KillOnStatement("DELETE", lambda: _kill_connection(adapter.database, other))
-    sql_logger = logging.getLogger("peewee_authjs.sql")
-    level = sql_logger.level
-    sql_logger.addHandler(handler)
-    sql_logger.setLevel(logging.DEBUG)
-    try:
-        with pytest.raises(BackendError) as raised:
-            adapter.delete_user(user["id"])
-    finally:
-        sql_logger.removeHandler(handler)
-        sql_logger.setLevel(level)
-    assert handler.fired
+    with _statements() as statements, pytest.raises(BackendError) as raised:
+        statements.on("DELETE", lambda: _kill_connection(adapter.database, other))
+        adapter.delete_user(user["id"])
+    assert statements.fired == ["DELETE"]
     _assert_connection_lost(raised.value)
     assert [count(other, table) for table in ("users", "accounts", "sessions")] == [1, 1, 1]
     assert adapter.delete_user(user["id"]) == user
@@ -210,6 +240,94 @@ def test_connection_lost_inside_callers_transaction_commits_nothing_and_next_cal
     assert adapter.get_user_by_email("ada@example.com") is None
     assert adapter.create_user({"email": "ada@example.com"})["email"] == "ada@example.com"
     assert count(other, "users") == 1
+
+
+# -- deadlocks ---------------------------------------------------------------------------------
+
+
+def _waiting_for_a_lock(other: Database, pid: int) -> None:
+    deadline = time.monotonic() + WAIT
+    query = "SELECT COUNT(*) FROM pg_locks WHERE pid = %s AND NOT granted"
+    while not other.execute_sql(query, (pid,)).fetchone()[0] and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _deadlock_from(other: Database, pid: int, first: str, then: str) -> threading.Thread:
+    """In a thread, ``other`` runs ``first`` in a transaction, waits until ``pid`` waits for a lock, runs ``then``.
+
+    ``other`` waits 10 s before it looks for a deadlock, so PostgreSQL aborts ``pid``'s side.
+    """
+    started = threading.Event()
+
+    def run() -> None:
+        try:
+            other.execute_sql("SET deadlock_timeout = '10s'")
+            with other.atomic():
+                other.execute_sql(first)
+                started.set()
+                _waiting_for_a_lock(other, pid)
+                other.execute_sql(then)
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert started.wait(WAIT)
+    return thread
+
+
+def test_deadlock_outside_a_transaction_is_retried(postgres: tuple[PeeweeAdapter, Database]) -> None:
+    """``delete_user`` chosen as a deadlock victim runs again and succeeds: the caller sees no error."""
+    adapter, other = postgres
+    user = adapter.create_user({"email": "ada@example.com"})
+    adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
+    db = adapter.database
+    db.execute_sql("SET deadlock_timeout = '200ms'")
+    pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    thread = _deadlock_from(
+        other,
+        pid,
+        "UPDATE sessions SET expires = expires WHERE session_token = 'tok'",
+        f"SELECT id FROM users WHERE id = '{user['id']}' FOR UPDATE",
+    )
+    try:
+        with _statements() as statements:
+            assert adapter.delete_user(user["id"]) == user
+    finally:
+        thread.join(WAIT)
+    locks = [sql for sql in statements.seen if sql.startswith("SELECT") and "FOR UPDATE" in sql]
+    assert len(locks) == 2, "delete_user was not run again"
+    assert count(db, "users") == 0 and count(db, "sessions") == 0
+
+
+def test_deadlock_inside_callers_transaction_raises_conflict_error(
+    postgres: tuple[PeeweeAdapter, Database],
+) -> None:
+    """Inside the caller's ``atomic()`` a deadlock is ConflictError (the caller retries it all); nothing is kept."""
+    adapter, other = postgres
+    user = adapter.create_user({"email": "ada@example.com"})
+    for token in ("a", "b"):
+        adapter.create_session({"session_token": token, "user_id": user["id"], "expires": EXPIRES})
+    db = adapter.database
+    later = EXPIRES.replace(year=2040)
+    with pytest.raises(ConflictError, match="deadlock"):
+        with db.atomic():
+            db.execute_sql("SET LOCAL deadlock_timeout = '200ms'")
+            adapter.update_session({"session_token": "a", "expires": later})
+            pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+            thread = _deadlock_from(
+                other,
+                pid,
+                "UPDATE sessions SET expires = expires WHERE session_token = 'b'",
+                "UPDATE sessions SET expires = expires WHERE session_token = 'a'",
+            )
+            try:
+                adapter.update_session({"session_token": "b", "expires": later})
+            finally:
+                thread.join(WAIT)
+    for token in ("a", "b"):
+        found = adapter.get_session_and_user(token)
+        assert found is not None and found["session"]["expires"] == EXPIRES
 
 
 # -- a locked SQLite database -------------------------------------------------------------------
