@@ -347,6 +347,7 @@ _PG_LOST = ("08", "57P01", "57P02", "57P03")
 _MYSQL_LOST = (0, 2006, 2013, 2055)
 _PG_LOCKED = ("55P03", "57014")  # lock_not_available, query_canceled (statement/lock timeout)
 _PG_CONFLICT = ("40001", "40P01")  # serialization_failure, deadlock_detected
+_LOST = "the connection to the database was lost (it is closed; the next call reconnects)"
 _CONFLICT = "a concurrent transaction conflicted (deadlock or serialization failure); retry it"
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
@@ -364,7 +365,7 @@ def _describe(exc: PeeweeException) -> str:
         or (pgcode is None and hasattr(orig, "pgcode") and isinstance(exc, OperationalError))
         or (pgcode is not None and pgcode.startswith(_PG_LOST))
     ):
-        return "the connection to the database was lost (it is closed; the next call reconnects)"
+        return _LOST
     if "database is locked" in message or "database table is locked" in message:
         return "the SQLite database is locked by another connection (the busy timeout expired)"
     if pgcode in _PG_LOCKED or mysql_code == 1205:
@@ -547,17 +548,17 @@ class PeeweeAdapter:
                 "column (a Sequelize-made schema keeps tokens in VARCHAR(255): "
                 "run `peewee-authjs migrate`)"
             ) from None
-        if isinstance(exc, (OperationalError, InterfaceError)):
-            self._drop_broken_connection()
         description = _describe(exc)
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            self._drop_broken_connection(lost=description is _LOST)
         if description is _CONFLICT:
             raise ConflictError(f"{operation}: {description}") from exc
         raise BackendError(f"{operation}: {description}") from exc
 
-    def _drop_broken_connection(self) -> None:
+    def _drop_broken_connection(self, lost: bool) -> None:
         """After a lost connection, let the next call open a new one.
 
-        Inside a caller's transaction the connection cannot be closed yet (the caller's
+        Inside a caller's transaction a ``lost`` connection cannot be closed yet (the caller's
         ``atomic()`` still has to end); the next adapter call after it closes it.
         """
         db = self._db()
@@ -565,7 +566,8 @@ class PeeweeAdapter:
             return
         state = cast(Any, db)._state
         if db.in_transaction():
-            self._lost.append(state.conn)
+            if lost:
+                self._lost.append(state.conn)
             return
         try:
             if not db.is_closed() and not db.is_connection_usable():

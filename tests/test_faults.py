@@ -354,10 +354,23 @@ def _within(seconds: float, adapter: PeeweeAdapter, call: Callable[[], Any]) -> 
     return result.get("value")
 
 
+def _locked_inside_a_transaction(adapter: PeeweeAdapter, user_id: str) -> bool:
+    """A write refused for the lock inside the caller's transaction; whether the connection is kept after it."""
+    db = adapter.database
+    with db.atomic():
+        assert adapter.get_user(user_id) is not None
+        with pytest.raises(BackendError, match="locked by another connection"):
+            adapter.create_user({"email": "carol@example.com"})
+    connection = db.connection()
+    assert adapter.get_user(user_id) is not None
+    return db.connection() is connection
+
+
 def test_locked_sqlite_database_gives_backend_error_after_busy_timeout(tmp_path: Path) -> None:
     """Another connection holds ``BEGIN EXCLUSIVE``: writes raise BackendError after the busy timeout.
 
-    Reads still answer (WAL), and once the lock is released the same adapter writes again.
+    Reads still answer (WAL), a healthy connection is kept (also when the write failed inside the
+    caller's transaction), and once the lock is released the same adapter writes again.
     """
     path = tmp_path / "auth.db"
     url = f"sqlite:///{path}"
@@ -375,6 +388,7 @@ def test_locked_sqlite_database_gives_backend_error_after_busy_timeout(tmp_path:
             with pytest.raises(BackendError, match="locked by another connection"):
                 _within(WAIT, adapter, write)
         assert _within(WAIT, adapter, lambda: adapter.get_user(user["id"])) == user
+        assert _within(WAIT, adapter, lambda: _locked_inside_a_transaction(adapter, user["id"])) is True
     finally:
         holder.rollback()
         holder.close()
