@@ -252,28 +252,44 @@ def _waiting_for_a_lock(other: Database, pid: int) -> None:
         time.sleep(0.005)
 
 
-def _deadlock_from(other: Database, pid: int, first: str, then: str) -> threading.Thread:
+#: How long the adapter's connection waits for a lock before PostgreSQL looks for a deadlock; the
+#: other side waits 30 s, so the adapter's side is the one aborted.
+ADAPTER_DEADLOCK_TIMEOUT = "1s"
+
+
+def _deadlock_from(other: Database, pid: int, first: str, then: str) -> Callable[[], None]:
     """In a thread, ``other`` runs ``first`` in a transaction, waits until ``pid`` waits for a lock, runs ``then``.
 
-    ``other`` waits 10 s before it looks for a deadlock, so PostgreSQL aborts ``pid``'s side.
+    Returns ``finish()``, which waits for the thread and raises what failed in it.
     """
     started = threading.Event()
+    failures: list[BaseException] = []
 
     def run() -> None:
         try:
-            other.execute_sql("SET deadlock_timeout = '10s'")
+            other.execute_sql("SET deadlock_timeout = '30s'")
             with other.atomic():
                 other.execute_sql(first)
                 started.set()
                 _waiting_for_a_lock(other, pid)
                 other.execute_sql(then)
+        except Exception as exc:  # handed to the test by finish()
+            failures.append(exc)
         finally:
+            started.set()
             other.close()
 
     thread = threading.Thread(target=run)
     thread.start()
     assert started.wait(WAIT)
-    return thread
+
+    def finish() -> None:
+        thread.join(WAIT)
+        assert not thread.is_alive()
+        if failures:
+            raise failures[0]
+
+    return finish
 
 
 def test_deadlock_outside_a_transaction_is_retried(postgres: tuple[PeeweeAdapter, Database]) -> None:
@@ -282,9 +298,9 @@ def test_deadlock_outside_a_transaction_is_retried(postgres: tuple[PeeweeAdapter
     user = adapter.create_user({"email": "ada@example.com"})
     adapter.create_session({"session_token": "tok", "user_id": user["id"], "expires": EXPIRES})
     db = adapter.database
-    db.execute_sql("SET deadlock_timeout = '200ms'")
+    db.execute_sql(f"SET deadlock_timeout = '{ADAPTER_DEADLOCK_TIMEOUT}'")
     pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-    thread = _deadlock_from(
+    finish = _deadlock_from(
         other,
         pid,
         "UPDATE sessions SET expires = expires WHERE session_token = 'tok'",
@@ -294,7 +310,7 @@ def test_deadlock_outside_a_transaction_is_retried(postgres: tuple[PeeweeAdapter
         with _statements() as statements:
             assert adapter.delete_user(user["id"]) == user
     finally:
-        thread.join(WAIT)
+        finish()
     locks = [sql for sql in statements.seen if sql.startswith("SELECT") and "FOR UPDATE" in sql]
     assert len(locks) == 2, "delete_user was not run again"
     assert count(db, "users") == 0 and count(db, "sessions") == 0
@@ -312,10 +328,10 @@ def test_deadlock_inside_callers_transaction_raises_conflict_error(
     later = EXPIRES.replace(year=2040)
     with pytest.raises(ConflictError, match="deadlock"):
         with db.atomic():
-            db.execute_sql("SET LOCAL deadlock_timeout = '200ms'")
+            db.execute_sql(f"SET LOCAL deadlock_timeout = '{ADAPTER_DEADLOCK_TIMEOUT}'")
             adapter.update_session({"session_token": "a", "expires": later})
             pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-            thread = _deadlock_from(
+            finish = _deadlock_from(
                 other,
                 pid,
                 "UPDATE sessions SET expires = expires WHERE session_token = 'b'",
@@ -324,7 +340,7 @@ def test_deadlock_inside_callers_transaction_raises_conflict_error(
             try:
                 adapter.update_session({"session_token": "b", "expires": later})
             finally:
-                thread.join(WAIT)
+                finish()
     for token in ("a", "b"):
         found = adapter.get_session_and_user(token)
         assert found is not None and found["session"]["expires"] == EXPIRES
