@@ -20,6 +20,7 @@ from peewee_authjs.contract import VerificationToken
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
 from peewee_authjs.errors import ConfigurationError
+from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import MigrationError
@@ -38,6 +39,7 @@ __all__ = [
     "AdapterUser",
     "BackendError",
     "ConfigurationError",
+    "ConflictError",
     "DuplicateError",
     "InvalidInputError",
     "MigrationError",

@@ -17,6 +17,7 @@ operations of more than one statement run in one transaction.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import uuid
@@ -26,6 +27,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
+from typing import TypeVar
 from typing import cast
 
 from peewee import JOIN
@@ -51,6 +53,7 @@ from peewee_authjs.contract import VerificationToken
 from peewee_authjs.database import open_database
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
+from peewee_authjs.errors import ConflictError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import NotFoundError
@@ -74,9 +77,30 @@ from peewee_authjs.validation import check_text
 
 Record = dict[str, Any]
 
-#: Table settings of the tables :meth:`PeeweeAdapter.create_tables` makes on MySQL/MariaDB:
-#: binary collation, so that strings compare exactly as on PostgreSQL and SQLite.
+#: Table settings of the tables :meth:`PeeweeAdapter.create_tables` makes on a MySQL server that has
+#: no binary NO PAD collation (before 8.0): binary collation, so that case and accents are never
+#: folded; trailing spaces still are there (see :func:`mysql_table_settings`).
 MYSQL_TABLE_SETTINGS = ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin"]
+
+
+def mysql_table_settings(database: Database) -> list[str]:
+    """The table settings for a MySQL/MariaDB server: utf8mb4 with a binary NO PAD collation.
+
+    Strings then compare exactly as on PostgreSQL and SQLite: no case, accent or trailing-space
+    folding (``utf8mb4_nopad_bin`` on MariaDB, ``utf8mb4_0900_bin`` on MySQL 8). Older MySQL
+    servers get :data:`MYSQL_TABLE_SETTINGS`, where trailing spaces are ignored in comparisons.
+    """
+    version = str(cast(Any, database).execute_sql("SELECT VERSION()").fetchone()[0])
+    digits = re.match(r"\d+", version)
+    major = int(digits.group(0)) if digits else 0
+    if "mariadb" in version.lower():
+        collation = "utf8mb4_nopad_bin"
+    elif major >= 8:
+        collation = "utf8mb4_0900_bin"
+    else:
+        return list(MYSQL_TABLE_SETTINGS)
+    return ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", f"COLLATE={collation}"]
+
 
 _COUNTER_RANGE = (0, 2**32 - 1)
 
@@ -312,13 +336,49 @@ _PG_DETAIL_KEY = re.compile(r"Key \(([^)]*)\)=")
 
 
 def _driver_error(exc: PeeweeException) -> Any:
-    """The DB-API exception behind a Peewee one (Peewee keeps it as context or first argument)."""
-    orig = exc.__cause__ or exc.__context__
+    """The DB-API exception behind a Peewee one (Peewee keeps it as ``orig`` and as context)."""
+    orig = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
     if orig is not None and not isinstance(orig, PeeweeException):
         return orig
     if exc.args and isinstance(exc.args[0], BaseException):
         return exc.args[0]
     return exc
+
+
+# Driver codes of a lost connection (PostgreSQL SQLSTATE class 08 and 57P0x; MySQL client errors).
+_PG_LOST = ("08", "57P01", "57P02", "57P03")
+_MYSQL_LOST = (0, 2006, 2013, 2055)
+_PG_LOCKED = ("55P03", "57014")  # lock_not_available, query_canceled (statement/lock timeout)
+_PG_CONFLICT = ("40001", "40P01")  # serialization_failure, deadlock_detected
+_LOST = "the connection to the database was lost (it is closed; the next call reconnects)"
+_CONFLICT = "a concurrent transaction conflicted (deadlock or serialization failure); retry it"
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _describe(exc: PeeweeException) -> str:
+    """What went wrong with the backend, in words, without any value the driver may quote."""
+    orig = _driver_error(exc)
+    pgcode = getattr(orig, "pgcode", None)
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", None) or ())
+    mysql_code = args[0] if args and isinstance(args[0], int) else None
+    message = str(args[1]) if mysql_code is not None and len(args) > 1 else str(orig)
+    if (
+        isinstance(exc, InterfaceError)
+        or mysql_code in _MYSQL_LOST
+        or (pgcode is None and hasattr(orig, "pgcode") and isinstance(exc, OperationalError))
+        or (pgcode is not None and pgcode.startswith(_PG_LOST))
+    ):
+        return _LOST
+    if "database is locked" in message or "database table is locked" in message:
+        return "the SQLite database is locked by another connection (the busy timeout expired)"
+    if pgcode in _PG_LOCKED or mysql_code == 1205:
+        return "a lock was not granted in time (another transaction holds it)"
+    if pgcode in _PG_CONFLICT or mysql_code == 1213:
+        return _CONFLICT
+    lines = message.strip().splitlines()
+    first = _QUOTED.sub("'...'", lines[0])[:200] if lines else ""
+    code = pgcode or mysql_code
+    return f"the database failed ({type(orig).__name__}{f' {code}' if code else ''}: {first})"
 
 
 def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
@@ -371,6 +431,43 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in message
 
 
+def _discard_connection(db: Database) -> None:
+    """Close the current connection of ``db``, which is known to be broken."""
+    try:
+        db.close()
+    except Exception:  # a driver may refuse to close a dead connection: forget it all the same
+        cast(Any, db)._state.reset()
+
+
+#: How often an operation runs when the database aborts it for a deadlock or serialization conflict.
+CONFLICT_ATTEMPTS = 3
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _retry_conflicts(method: _Method) -> _Method:
+    """Run ``method`` again (up to :data:`CONFLICT_ATTEMPTS` times) after a :class:`ConflictError`.
+
+    MySQL/MariaDB abort one of two transactions that wait on each other (e.g. ``delete_user``
+    and a ``create_session`` for the same user) and PostgreSQL may abort one for a serialization
+    failure; the aborted one was rolled back whole, so running it again is safe. Inside the
+    caller's own transaction nothing is retried: the caller must retry the whole transaction.
+    """
+
+    @functools.wraps(method)
+    def retrying(self: PeeweeAdapter, *args: Any, **kwargs: Any) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except ConflictError:
+                if attempt >= CONFLICT_ATTEMPTS or self._db().in_transaction():
+                    raise
+                attempt += 1
+
+    return cast(_Method, retrying)
+
+
 class PeeweeAdapter:
     """The Auth.js database adapter on a Peewee database.
 
@@ -401,6 +498,8 @@ class PeeweeAdapter:
         self.models: BoundModels = bind_models(database, models)
         self._proxy = isinstance(database, DatabaseProxy)
         self._compiled: _Compiled | None = None
+        # Lost connections that a caller's transaction still held: closed by the next call.
+        self._lost: list[Any] = []
 
     def __repr__(self) -> str:
         db = self._db()
@@ -415,6 +514,8 @@ class PeeweeAdapter:
         return cast(Database, self.database)
 
     def _c(self) -> _Compiled:
+        if self._lost:
+            self._close_lost()
         compiled = self._compiled
         database = self._db() if self._proxy else self.database
         if compiled is None or compiled.database is not database:
@@ -450,21 +551,39 @@ class PeeweeAdapter:
                 "column (a Sequelize-made schema keeps tokens in VARCHAR(255): "
                 "run `peewee-authjs migrate`)"
             ) from None
+        description = _describe(exc)
         if isinstance(exc, (OperationalError, InterfaceError)):
-            self._drop_broken_connection()
-            raise BackendError(f"{operation}: {type(exc).__name__}: {_driver_error(exc)}") from exc
-        raise BackendError(f"{operation}: the database failed ({type(exc).__name__})") from exc
+            self._drop_broken_connection(lost=description is _LOST)
+        if description is _CONFLICT:
+            raise ConflictError(f"{operation}: {description}") from exc
+        raise BackendError(f"{operation}: {description}") from exc
 
-    def _drop_broken_connection(self) -> None:
-        # After a lost connection, let the next call open a new one.
+    def _drop_broken_connection(self, lost: bool) -> None:
+        """After a lost connection, let the next call open a new one.
+
+        Inside a caller's transaction a ``lost`` connection cannot be closed yet (the caller's
+        ``atomic()`` still has to end); the next adapter call after it closes it.
+        """
         db = self._db()
-        if db is None or db.in_transaction():
+        if db is None:
+            return
+        state = cast(Any, db)._state
+        if db.in_transaction():
+            if lost:
+                self._lost.append(state.conn)
             return
         try:
             if not db.is_closed() and not db.is_connection_usable():
-                db.close()
+                _discard_connection(db)
         except PeeweeException:
-            cast(Any, db)._state.reset()
+            state.reset()
+
+    def _close_lost(self) -> None:
+        db = self._db()
+        state = cast(Any, db)._state
+        if state.conn in self._lost and not db.in_transaction():
+            self._lost.remove(state.conn)
+            _discard_connection(db)
 
     @staticmethod
     def _lookup_text(value: Any, name: str, max_chars: int = 255) -> str | None:
@@ -492,8 +611,9 @@ class PeeweeAdapter:
         database = self._db()
         models = list(self.models)
         if dialect_of(database) == "mysql":
+            settings = mysql_table_settings(database)
             for model in models:
-                model._meta.table_settings = list(MYSQL_TABLE_SETTINGS)
+                model._meta.table_settings = list(settings)
         database.create_tables(models, safe=True)
         if self._compiled is not None:
             self._compiled.has_authenticators = None
@@ -508,9 +628,13 @@ class PeeweeAdapter:
         values = c.users.schema.check(user, required=("id",) if partial else ())
         email = values.get("email")
         if email is not None:
-            values["email"] = email.lower()
+            # Lowercasing may lengthen the address ("İ" becomes two characters): check it again.
+            values["email"] = check_text(
+                email.lower(), "user.email", getattr(c.users.by_key["email"], "max_length", None)
+            )
         return values
 
+    @_retry_conflicts
     def create_user(self, user: AdapterUser | Mapping[str, Any]) -> AdapterUser:
         """Insert a user and return it (every column); an ``id`` is generated when none is given.
 
@@ -560,6 +684,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "get_user_by_account")
 
+    @_retry_conflicts
     def update_user(self, user: AdapterUser | Mapping[str, Any]) -> AdapterUser | None:
         """Change the given fields of the user named by ``id``; the updated user, or None if absent."""
         c = self._c()
@@ -580,6 +705,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "update_user", c.users)
 
+    @_retry_conflicts
     def delete_user(self, user_id: str) -> AdapterUser | None:
         """Delete the user and its accounts, sessions and authenticators; the deleted user, or None.
 
@@ -618,6 +744,7 @@ class PeeweeAdapter:
             return None
         return {"provider": p, "pai": pai}
 
+    @_retry_conflicts
     def link_account(self, account: AdapterAccount | Mapping[str, Any]) -> AdapterAccount:
         """Insert an account for an existing user and return it (every column).
 
@@ -646,6 +773,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "get_account")
 
+    @_retry_conflicts
     def unlink_account(self, provider: str, provider_account_id: str) -> AdapterAccount | None:
         """Delete this provider account; the deleted account, or None."""
         key = self._account_key(provider, provider_account_id)
@@ -674,6 +802,7 @@ class PeeweeAdapter:
 
     # -- sessions ----------------------------------------------------------------------------
 
+    @_retry_conflicts
     def create_session(self, session: AdapterSession | Mapping[str, Any]) -> AdapterSession:
         """Insert a session for an existing user and return it (every column).
 
@@ -715,6 +844,7 @@ class PeeweeAdapter:
             "user": cast(AdapterUser, {k[2:]: merged[k] for k in keys[split:]}),
         }
 
+    @_retry_conflicts
     def update_session(self, session: AdapterSession | Mapping[str, Any]) -> AdapterSession | None:
         """Change the given fields of the session named by ``session_token``; the session, or None."""
         c = self._c()
@@ -736,6 +866,7 @@ class PeeweeAdapter:
         except PeeweeException as exc:
             self._fail(exc, "update_session", c.sessions)
 
+    @_retry_conflicts
     def delete_session(self, session_token: str) -> AdapterSession | None:
         """Delete the session; the deleted session, or None (idempotent, never raises for a missing one)."""
         token = self._lookup_text(session_token, "session_token")
@@ -752,6 +883,7 @@ class PeeweeAdapter:
 
     # -- verification tokens -----------------------------------------------------------------
 
+    @_retry_conflicts
     def create_verification_token(self, token: VerificationToken | Mapping[str, Any]) -> VerificationToken:
         """Insert a (hashed) verification token and return it."""
         c = self._c()
@@ -763,6 +895,7 @@ class PeeweeAdapter:
             self._fail(exc, "create_verification_token", c.tokens)
         return cast(VerificationToken, {key: record[key] for key in c.tokens.keys})
 
+    @_retry_conflicts
     def use_verification_token(self, identifier: str | None, token: str) -> VerificationToken | None:
         """Delete exactly the matching token and return it, or None.
 
@@ -792,6 +925,7 @@ class PeeweeAdapter:
 
     # -- authenticators ----------------------------------------------------------------------
 
+    @_retry_conflicts
     def create_authenticator(
         self, authenticator: AdapterAuthenticator | Mapping[str, Any]
     ) -> AdapterAuthenticator:
@@ -828,6 +962,7 @@ class PeeweeAdapter:
             self._fail(exc, "list_authenticators_by_user_id")
         return cast(list[AdapterAuthenticator], rows)
 
+    @_retry_conflicts
     def update_authenticator_counter(self, credential_id: str, new_counter: int) -> AdapterAuthenticator:
         """Set the signature counter and return the authenticator; NotFoundError for an unknown credential."""
         c = self._c()
@@ -851,7 +986,7 @@ class PeeweeAdapter:
         return cast(AdapterAuthenticator, row)
 
 
-__all__ = ["MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]
+__all__ = ["CONFLICT_ATTEMPTS", "MYSQL_TABLE_SETTINGS", "PeeweeAdapter", "mysql_table_settings"]
 
 
 if TYPE_CHECKING:  # mypy proves that PeeweeAdapter fulfils the contract's Protocol

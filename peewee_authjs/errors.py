@@ -50,6 +50,14 @@ class BackendError(AdapterError):
     """
 
 
+class ConflictError(BackendError):
+    """The database aborted the operation for a deadlock or a serialization conflict.
+
+    Outside a transaction of yours the adapter has already retried it a few times; inside
+    one, the whole transaction was rolled back and is yours to retry.
+    """
+
+
 class MigrationError(AdapterError):
     """The schema could not be migrated; the message says why and what to do.
 
@@ -101,6 +109,7 @@ __all__ = [
     "AdapterError",
     "BackendError",
     "ConfigurationError",
+    "ConflictError",
     "DuplicateError",
     "InvalidInputError",
     "MigrationError",

@@ -44,6 +44,7 @@ from playhouse.migrations import MigrationError as RunnerError
 from playhouse.migrations import Runner
 
 from peewee_authjs.adapter import MYSQL_TABLE_SETTINGS
+from peewee_authjs.adapter import mysql_table_settings
 from peewee_authjs.database import open_database
 from peewee_authjs.errors import MigrationError
 from peewee_authjs.fields import dialect_of
@@ -283,6 +284,15 @@ def fetch(database: Database, sql: str, params: Sequence[Any] = ()) -> list[tupl
     return [tuple(row) for row in cast(Any, database).execute_sql(sql, tuple(params)).fetchall()]
 
 
+def mysql_collation(database: Database) -> str:
+    """The collation the Auth.js tables end with on this MySQL/MariaDB server.
+
+    A binary NO PAD one where the server has it (see
+    :func:`peewee_authjs.adapter.mysql_table_settings`), so that not even trailing spaces fold.
+    """
+    return mysql_table_settings(database)[-1].split("=", 1)[1]
+
+
 def exact_text(database: Database, column: str, alias: str | None = None) -> str:
     """SQL for ``column`` (of table ``alias`` if given) compared exactly, whatever its collation.
 
@@ -348,6 +358,7 @@ __all__ = [
     "exact_text",
     "execute",
     "fetch",
+    "mysql_collation",
     "find_index",
     "migrate",
     "quote",

@@ -191,7 +191,9 @@ class RecordSchema:
             if normalize is None:
                 raise self._unknown(key)
             if value is None:
-                if not self._nullable[key]:
+                # A key the record requires stays required in a partial update: None would
+                # e.g. detach a session from its user (the Sequelize column is nullable).
+                if not self._nullable[key] or key in self.required:
                     raise InvalidInputError(f"{_where(self.record, key)}: must not be None", key)
                 checked[key] = None
             else:

@@ -20,6 +20,7 @@ from peewee_authjs import PeeweeAdapter
 from peewee_authjs.migrate import HISTORY_TABLE
 from peewee_authjs.migrate import check
 from peewee_authjs.migrate import migrate
+from peewee_authjs.migrate import mysql_collation
 from peewee_authjs.migrate import revert
 from peewee_authjs.migrate import status
 from peewee_authjs.migrations import DIRECTORY
@@ -336,15 +337,17 @@ def test_history_rows_without_a_script_are_listed_and_ignored(database: Database
 
 @ONLY_MYSQL
 def test_mysql_latin1_tables_become_utf8mb4_bin_without_loss(database: Database, backend: str) -> None:
-    """Old latin1/COMPACT tables become utf8mb4_bin/DYNAMIC: text intact, TEXT still TEXT, keys restored."""
+    """Old latin1/COMPACT tables become utf8mb4 (binary, NO PAD)/DYNAMIC: text intact, TEXT still TEXT, keys restored."""
     sequelize_database(database, backend, "DEFAULT CHARSET=latin1 ROW_FORMAT=COMPACT")
     database.execute_sql("UPDATE users SET name = %s WHERE id = %s", ("Zoë Ørsted", sq.USER_1))
     before = snapshot(database, SEQUELIZE_TABLES)
     migrate(database)
     assert snapshot(database, SEQUELIZE_TABLES) == before
     for table in TABLES:
-        assert describe(database, table)["options"] == ("InnoDB", "utf8mb4_bin")
-    assert ("id_token", "text utf8mb4_bin", True) in describe(database, "accounts")["columns"]
+        assert describe(database, table)["options"] == ("InnoDB", mysql_collation(database))
+    assert ("id_token", f"text {mysql_collation(database)}", True) in describe(database, "accounts")[
+        "columns"
+    ]
     formats = database.execute_sql(
         "SELECT DISTINCT ROW_FORMAT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
     ).fetchall()
@@ -369,7 +372,7 @@ def test_mysql_mixed_case_emails_stop_the_conversion(database: Database, backend
     assert sq.USER_2 in str(info.value) and "Bob@Example.com" not in str(info.value)
     assert sq.USER_1 not in str(info.value)
     assert snapshot(database, SEQUELIZE_TABLES) == before
-    assert describe(database, "users")["options"][1] != "utf8mb4_bin"
+    assert describe(database, "users")["options"][1] != mysql_collation(database)
     database.execute_sql("UPDATE users SET email = LOWER(email)")
     assert migrate(database) == NAMES
 

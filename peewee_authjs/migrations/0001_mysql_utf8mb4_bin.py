@@ -1,11 +1,15 @@
-"""MySQL/MariaDB: convert the Auth.js tables to ``utf8mb4`` with the binary collation ``utf8mb4_bin``.
+"""MySQL/MariaDB: convert the Auth.js tables to ``utf8mb4`` with a binary NO PAD collation.
+
+The collation is ``migrate.mysql_collation(db)``: ``utf8mb4_nopad_bin`` on MariaDB,
+``utf8mb4_0900_bin`` on MySQL 8, ``utf8mb4_bin`` on older MySQL (which ignores
+trailing spaces in comparisons); the module keeps its first name.
 
 ``sequelize.sync()`` creates its tables with the database's default character
 set: ``latin1``, ``utf8mb3`` or a case-insensitive ``utf8mb4_*_ci``. Tables made by
-peewee-authjs use ``utf8mb4_bin``, so that names and e-mail addresses hold any
+peewee-authjs use that collation, so that names and e-mail addresses hold any
 character, and tokens, provider account ids and e-mail addresses compare exactly,
 as they do on PostgreSQL and SQLite. Nothing to do on other backends, nor on
-tables that already use ``utf8mb4_bin`` (a fresh database). It runs first because
+tables that already use it (a fresh database). It runs first because
 a foreign key and the column it references must share a character set: the
 ``authenticators`` table that 0002 creates references ``users.id``.
 
@@ -44,10 +48,12 @@ from peewee_authjs.migrate import exact_text
 from peewee_authjs.migrate import execute
 from peewee_authjs.migrate import fetch
 from peewee_authjs.migrate import logger
+from peewee_authjs.migrate import mysql_collation
 from peewee_authjs.migrate import quote
 
 TABLES = ("users", "accounts", "sessions", "verification_tokens", "authenticators")
-TARGET = "utf8mb4_bin"
+#: The collation ``exact_text`` compares in (the tables end with ``mysql_collation(db)``).
+COMPARE = "utf8mb4_bin"
 TEXT_TYPES = ("tinytext", "text", "mediumtext")
 SHOWN = 20
 
@@ -68,13 +74,14 @@ def _conversions(db: Database) -> dict[str, list[str]]:
         "ORDER BY TABLE_NAME, ORDINAL_POSITION",
         TABLES,
     )
+    target = mysql_collation(db)
     result: dict[str, list[str]] = {}
     for table, collation, row_format in tables:
         own = [c for c in columns if c[0] == table]
         compact = str(row_format).lower() in ("compact", "redundant")
-        if collation == TARGET and not compact and all(c[4] in (None, TARGET) for c in own):
+        if collation == target and not compact and all(c[4] in (None, target) for c in own):
             continue
-        clauses = [f"CONVERT TO CHARACTER SET utf8mb4 COLLATE {TARGET}"]
+        clauses = [f"CONVERT TO CHARACTER SET utf8mb4 COLLATE {target}"]
         if compact:
             clauses.append("ROW_FORMAT=DYNAMIC")
         for _, name, column_type, data_type, col_collation, nullable, default in own:
@@ -98,7 +105,7 @@ class Reference(NamedTuple):
 
 
 def _changing_references(db: Database) -> list[Reference]:
-    """Foreign keys referencing a column of an Auth.js table that is not ``utf8mb4_bin`` yet."""
+    """Foreign keys referencing a column of an Auth.js table that is not in the target collation yet."""
     marks = ", ".join(["%s"] * len(TABLES))
     rows = fetch(
         db,
@@ -110,7 +117,7 @@ def _changing_references(db: Database) -> list[Reference]:
         "JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA "
         "AND c.TABLE_NAME = k.REFERENCED_TABLE_NAME AND c.COLUMN_NAME = k.REFERENCED_COLUMN_NAME "
         f"WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IN ({marks}) "
-        f"AND c.COLLATION_NAME <> '{TARGET}' ORDER BY 1, 2",
+        f"AND c.COLLATION_NAME <> '{mysql_collation(db)}' ORDER BY 1, 2",
         TABLES,
     )
     return [Reference(*(str(value) for value in row)) for row in rows]
@@ -127,7 +134,7 @@ def check(db: Database) -> list[str]:
         problems.append(
             f"foreign keys of other tables ({listed}) reference Auth.js columns whose character set "
             "changes, which MariaDB/MySQL refuse. Drop those foreign keys, run migrate, convert your "
-            f"tables to utf8mb4 / {TARGET}, then re-create the keys"
+            f"tables to utf8mb4 / {mysql_collation(db)}, then re-create the keys"
         )
     if "users" in _conversions(db):
         problems.extend(_mixed_case_emails(db))
@@ -136,7 +143,7 @@ def check(db: Database) -> list[str]:
 
 def _mixed_case_emails(db: Database) -> list[str]:
     email = exact_text(db, "email")
-    lowered = f"LOWER(CONVERT({quote(db, 'email')} USING utf8mb4)) COLLATE {TARGET}"
+    lowered = f"LOWER(CONVERT({quote(db, 'email')} USING utf8mb4)) COLLATE {COMPARE}"
     ids = [
         str(row[0])
         for row in fetch(
@@ -150,14 +157,14 @@ def _mixed_case_emails(db: Database) -> list[str]:
     shown = ", ".join(ids[:SHOWN]) + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
     return [
         f"users: {len(ids)} e-mail address(es) are not lowercase (user ids: {shown}). Auth.js and "
-        f"peewee-authjs look addresses up lowercased, and once users uses the case-sensitive {TARGET} "
+        f"peewee-authjs look addresses up lowercased, and once users uses the case-sensitive {COMPARE} "
         "collation these users would not be found. Lowercase them (UPDATE users SET email = LOWER(email) "
         "WHERE id IN (...)), then run migrate again"
     ]
 
 
 def up(migrator: Any, db: Database) -> None:
-    """Convert each table that is not ``utf8mb4_bin`` yet (MySQL/MariaDB only)."""
+    """Convert each table that is not in the target collation yet (MySQL/MariaDB only)."""
     if dialect_of(db) != "mysql":
         return
     problems = check(db)
@@ -178,7 +185,7 @@ def up(migrator: Any, db: Database) -> None:
             dropped.append(ref)
         for table, clauses in conversions.items():
             execute(db, f"ALTER TABLE {quote(db, table)} {', '.join(clauses)}")
-            logger.info("%s: converted to utf8mb4 / %s", table, TARGET)
+            logger.info("%s: converted to utf8mb4 / %s", table, mysql_collation(db))
     finally:
         try:
             for ref in dropped:

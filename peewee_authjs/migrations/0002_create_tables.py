@@ -29,8 +29,7 @@ from peewee_authjs.fields import UTCDateTimeField
 from peewee_authjs.fields import UUIDTextField
 from peewee_authjs.fields import dialect_of
 from peewee_authjs.migrate import logger
-
-MYSQL_TABLE_SETTINGS = ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin"]
+from peewee_authjs.migrate import mysql_collation
 
 
 def _models(db: Database) -> list[type[Model]]:
@@ -112,8 +111,9 @@ def _models(db: Database) -> list[type[Model]]:
 
     models: list[type[Model]] = [User, Account, Session, VerificationToken, Authenticator]
     if dialect_of(db) == "mysql":
+        settings = ["ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", f"COLLATE={mysql_collation(db)}"]
         for model in models:
-            model._meta.table_settings = list(MYSQL_TABLE_SETTINGS)
+            model._meta.table_settings = list(settings)
     return models
 
 

@@ -8,7 +8,7 @@ on those two columns (whatever its name or column order) is kept.
 the key cannot be added over them, and which one to keep is the operator's call.
 The report lists the provider and the ids of the rows and their users, never
 the provider account id nor a token. Comparison is exact (on MySQL as
-``utf8mb4_bin``, the collation migration 0001 gives the table).
+``utf8mb4_bin``; migration 0001 gives the table a binary collation).
 """
 
 from __future__ import annotations
