@@ -6,6 +6,10 @@ for the SQL once, with named holes (:func:`slot`) where the values go, and then
 runs that text with fresh parameters: the SQL stays Peewee's, so every dialect
 stays correct, and the per-call cost is the driver's.
 
+Rows become records through a function compiled once per statement
+(:func:`record_builder`): one dict display with the column keys as constants and
+the decoders inlined, which is as fast as the dict a person would write by hand.
+
 Statements are executed on the raw DB-API cursor, under Peewee's exception
 mapping, so errors are still ``peewee.IntegrityError`` and friends. The SQL text
 (never the parameters, which hold tokens) is logged at DEBUG on the
@@ -19,14 +23,18 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
 from peewee import Database
 from peewee import Field
 from peewee import Node
+from peewee import SqliteDatabase
 from peewee import Value
-from peewee import __exception_wrapper__
+from peewee import __exception_wrapper__  # type: ignore[attr-defined]
 
 logger = logging.getLogger("peewee_authjs.sql")
+
+_DEBUG = logging.DEBUG
 
 
 class Slot:
@@ -47,6 +55,78 @@ def slot(name: str) -> Value:
 
 
 Decoder = Callable[[Any], Any]
+RecordBuilder = Callable[[Sequence[Any]], dict[str, Any]]
+#: One part of a nested record: its key, its column keys, and their decoders.
+Part = tuple[str, Sequence[str], Mapping[str, Decoder]]
+
+
+def _compile_builder(parts: Sequence[Part], nested: bool) -> RecordBuilder:
+    """Generate ``def build(row): return {...}`` for ``parts`` (column ``i`` is ``row[i]``).
+
+    Keys enter the source only through :func:`repr` and decoders only as names bound
+    in the function's namespace, so any column name is safe.
+    """
+    namespace: dict[str, Any] = {}
+    displays = []
+    index = 0
+    for part_key, keys, decoders in parts:
+        items = []
+        for key in keys:
+            decode = decoders.get(key)
+            if decode is None:
+                items.append(f"{key!r}: row[{index}]")
+            else:
+                name = f"_decode{index}"
+                namespace[name] = decode
+                items.append(f"{key!r}: None if row[{index}] is None else {name}(row[{index}])")
+            index += 1
+        display = "{" + ", ".join(items) + "}"
+        displays.append(f"{part_key!r}: {display}" if nested else display)
+    body = "{" + ", ".join(displays) + "}" if nested else displays[0]
+    source = f"def build(row):\n    return {body}\n"
+    exec(compile(source, "<peewee_authjs record builder>", "exec"), namespace)
+    builder: RecordBuilder = namespace["build"]
+    return builder
+
+
+def record_builder(columns: Sequence[str], decoders: Mapping[str, Decoder] | None = None) -> RecordBuilder:
+    """A function from a row (values in ``columns`` order) to a dict keyed by ``columns``.
+
+    ``decoders[key]`` turns the driver's value of that column into Python's; None stays None.
+    """
+    return _compile_builder([("", tuple(columns), dict(decoders or {}))], nested=False)
+
+
+def nested_record_builder(parts: Sequence[Part]) -> RecordBuilder:
+    """A function from a row to ``{part_key: {column key: value}}``, the parts' columns in order.
+
+    For a JOIN read as several records at once (``{"session": {...}, "user": {...}}``).
+    """
+    return _compile_builder(parts, nested=True)
+
+
+def _compile_binder(
+    args: tuple[str, ...], names: tuple[str | None, ...], constants: tuple[Any, ...]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """``def bind(values): return (values[j], ..., constant, ...)`` in SQL order; None if identity."""
+    position = {name: i for i, name in enumerate(args)}
+    missing = [name for name in names if name is not None and name not in position]
+    if missing:
+        raise ValueError(f"args= lacks the slots {missing}")
+    if names == args:
+        return None
+    namespace: dict[str, Any] = {}
+    items = []
+    for n, name in enumerate(names):
+        if name is None:
+            namespace[f"_constant{n}"] = constants[n]
+            items.append(f"_constant{n}")
+        else:
+            items.append(f"values[{position[name]}]")
+    source = f"def bind(values):\n    return ({', '.join(items)},)\n"
+    exec(compile(source, "<peewee_authjs parameter binder>", "exec"), namespace)
+    binder: Callable[[tuple[Any, ...]], tuple[Any, ...]] = namespace["bind"]
+    return binder
 
 
 class Statement:
@@ -56,9 +136,24 @@ class Statement:
     :param query: a Peewee query whose values are :func:`slot` holes (or constants).
     :param columns: for queries that return rows, the record key of each column, in order.
     :param decoders: for some of those keys, the function that turns the driver's value into Python's.
+    :param args: the slot names in the order of a tuple of values passed instead of a mapping
+        (a hot path then skips building a dict).
+    :param build: the row-to-record function, instead of the one made from ``columns`` and ``decoders``.
+
+    Values are a mapping keyed by slot name, or a tuple in ``args`` order.
     """
 
-    __slots__ = ("sql", "_names", "_constants", "_simple", "columns", "_decoders")
+    __slots__ = (
+        "sql",
+        "_names",
+        "_constants",
+        "_simple",
+        "_positional",
+        "_bind",
+        "_direct",
+        "columns",
+        "record",
+    )
 
     def __init__(
         self,
@@ -66,8 +161,11 @@ class Statement:
         query: Node,
         columns: Sequence[str] = (),
         decoders: Mapping[str, Decoder] | None = None,
+        *,
+        args: Sequence[str] | None = None,
+        build: RecordBuilder | None = None,
     ) -> None:
-        sql, params = database.get_sql_context().sql(query).query()
+        sql, params = database.get_sql_context().sql(query).query()  # type: ignore[no-untyped-call]
         self.sql: str = sql
         names: list[str | None] = []
         constants: list[Any] = []
@@ -81,55 +179,75 @@ class Statement:
         self._names = tuple(names)
         self._constants = tuple(constants)
         self._simple = all(name is not None for name in names)
+        # Tuple values: passed as they are when they already are the parameters, else
+        # through a compiled binder that reorders them and adds the constants (a LIMIT...).
+        self._positional = args is not None or not params
+        self._bind: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+        if args is not None:
+            self._bind = _compile_binder(tuple(args), self._names, self._constants)
+        # SQLite through Peewee's own cursor(): run on the connection directly (sqlite3's
+        # Connection.execute), skipping two Python calls per statement.
+        direct = isinstance(database, SqliteDatabase) and type(database).cursor is Database.cursor
+        self._direct = database._state if direct else None  # type: ignore[attr-defined]
         self.columns = tuple(columns)
-        decoders = decoders or {}
-        self._decoders = tuple((key, decoders[key]) for key in self.columns if key in decoders)
+        #: The row-to-record function: ``statement.record(row) -> dict``.
+        self.record: RecordBuilder = build or record_builder(self.columns, decoders)
 
-    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The parameter tuple for ``values`` (keyed by slot name)."""
+    def params(self, values: Mapping[str, Any] | tuple[Any, ...]) -> tuple[Any, ...]:
+        """The parameter tuple for ``values`` (a mapping by slot name, or a tuple in ``args`` order)."""
+        if type(values) is tuple:
+            bind = self._bind
+            if bind is not None:
+                return bind(values)
+            if not self._positional:
+                raise TypeError("this statement takes its values as a mapping (it has no args= order)")
+            return values
+        mapping = cast(Mapping[str, Any], values)
         if self._simple:
-            return tuple([values[name] for name in self._names])  # type: ignore[index]
+            return tuple([mapping[name] for name in self._names])  # type: ignore[index]
         return tuple(
             [
-                values[name] if name is not None else constant
-                for name, constant in zip(self._names, self._constants)
+                mapping[name] if name is not None else constant
+                for name, constant in zip(self._names, self._constants, strict=True)
             ]
         )
 
-    def execute(self, database: Database, values: Mapping[str, Any]) -> Any:
+    def execute(self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]) -> Any:
         """Run the statement on ``database``'s current connection; the DB-API cursor."""
         params = self.params(values)
-        if logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(_DEBUG):
             logger.debug("%s", self.sql)
-        with __exception_wrapper__:
-            cursor = database.cursor()
-            cursor.execute(self.sql, params)
+        try:
+            state = self._direct
+            conn = state.conn if state is not None else None
+            if conn is not None:
+                cursor = conn.execute(self.sql, params)
+            else:
+                cursor = database.cursor()  # type: ignore[no-untyped-call]
+                cursor.execute(self.sql, params)
+        except Exception:
+            # Peewee's mapping of driver errors (IntegrityError...), paid only on failure.
+            with __exception_wrapper__:
+                raise
         return cursor
 
-    def record(self, row: Sequence[Any]) -> dict[str, Any]:
-        """A row of this statement's result as a dict keyed by record key."""
-        record = dict(zip(self.columns, row))
-        for key, decode in self._decoders:
-            value = record[key]
-            if value is not None:
-                record[key] = decode(value)
-        return record
-
-    def fetch_one(self, database: Database, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    def fetch_one(
+        self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]
+    ) -> dict[str, Any] | None:
         """Run the statement and return its first row as a record, or None."""
-        cursor = self.execute(database, values)
-        rows = cursor.fetchall()
+        rows = self.execute(database, values).fetchall()
         return self.record(rows[0]) if rows else None
 
-    def fetch_all(self, database: Database, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def fetch_all(
+        self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]
+    ) -> list[dict[str, Any]]:
         """Run the statement and return every row as a record."""
-        cursor = self.execute(database, values)
-        return [self.record(row) for row in cursor.fetchall()]
+        build = self.record
+        return [build(row) for row in self.execute(database, values).fetchall()]
 
-    def run(self, database: Database, values: Mapping[str, Any]) -> int:
+    def run(self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
-        cursor = self.execute(database, values)
-        return int(cursor.rowcount)
+        return int(self.execute(database, values).rowcount)
 
 
 def column_key(field: Field) -> str:
@@ -137,4 +255,13 @@ def column_key(field: Field) -> str:
     return str(field.column_name)
 
 
-__all__ = ["Slot", "Statement", "column_key", "slot"]
+__all__ = [
+    "Decoder",
+    "RecordBuilder",
+    "Slot",
+    "Statement",
+    "column_key",
+    "nested_record_builder",
+    "record_builder",
+    "slot",
+]

@@ -58,6 +58,13 @@ def check_text(value: Any, where: str, max_chars: int | None = None) -> str:
     """A string storable on every backend, or InvalidInputError."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: expected a string, got {_type_name(value)}", where)
+    if value.isascii() and "\x00" not in value:
+        # The usual case, without encoding: one byte per character, no lone surrogate.
+        if max_chars is not None and len(value) > max_chars:
+            raise InvalidInputError(f"{where}: longer than {max_chars} characters", where)
+        if len(value) > MAX_TEXT_BYTES:
+            raise InvalidInputError(f"{where}: longer than {MAX_TEXT_BYTES} bytes of UTF-8", where)
+        return value
     if "\x00" in value:
         raise InvalidInputError(f"{where}: NUL characters cannot be stored", where)
     try:
