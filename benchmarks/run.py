@@ -81,6 +81,7 @@ def run_operations(
     operations: list[Operation],
     rounds: int,
     seconds: float,
+    clock: str,
 ) -> list[Result]:
     results = []
     for op in operations:
@@ -93,17 +94,18 @@ def run_operations(
             lambda k, op=op: op.make(workload, k),  # type: ignore[misc]
             rounds,
             seconds,
+            clock,
         )
-        _say(f"  {op.name:<31} ratio {result.ratio:.2f}")
+        _say(f"  {op.name:<31} ratio {result.ratio:.2f} (wall {result.wall_ratio:.2f})")
         results.append(result)
     return results
 
 
 def bench_backend(
-    label: str, url: str, baseline_factory: Any, args: argparse.Namespace
+    label: str, url: str, baseline_factory: Any, args: argparse.Namespace, clock: str
 ) -> list[Result]:
     now = datetime.now(timezone.utc)
-    _say(f"{label}: {args.users:,} users, {args.rounds} rounds of ~{args.seconds}s per side")
+    _say(f"{label}: {args.users:,} users, {args.rounds} rounds of ~{args.seconds}s per side, {clock} clock")
     with prepared(url, args.users, now) as (adapter, seeder):
         baseline = baseline_factory()
         try:
@@ -111,7 +113,7 @@ def bench_backend(
             ops = [op for op in OPERATIONS if not args.only or op.name in args.only]
             if args.profile:
                 return profile(adapter, workload, args.profile)
-            return run_operations(adapter, baseline, workload, ops, args.rounds, args.seconds)
+            return run_operations(adapter, baseline, workload, ops, args.rounds, args.seconds, clock)
         finally:
             baseline.close()
 
@@ -138,8 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=10_000, help="seeded users (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per operation (default 7)")
-    parser.add_argument("--seconds", type=float, default=0.15, help="length of one batch (default 0.15 s)")
+    parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per operation (default 11)")
+    parser.add_argument("--seconds", type=float, default=0.1, help="length of one batch (default 0.1 s)")
+    parser.add_argument("--clock", choices=("auto", "cpu", "wall"), default="auto",
+                        help="what the ratio is measured by: auto = CPU time on SQLite (the engine runs "
+                        "in this process), wall time on PostgreSQL (default auto)")
     parser.add_argument("--only", type=lambda s: s.split(","), default=None, help="op1,op2: these only")
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite (with --postgres)")
@@ -168,18 +173,23 @@ def main(argv: list[str] | None = None) -> int:
         sections: list[tuple[str, list[Result]]] = []
         if not args.no_sqlite:
             with sqlite_file(args.tmp) as path:
+                clock = "cpu" if args.clock == "auto" else args.clock
                 results = bench_backend(
-                    "SQLite", f"sqlite:///{path}", lambda: RawBaseline.sqlite(path), args
+                    "SQLite", f"sqlite:///{path}", lambda: RawBaseline.sqlite(path), args, clock
                 )
             sections.append(("sqlite", results))
         if args.postgres:
             url = args.postgres
-            results = bench_backend("PostgreSQL", url, lambda: RawBaseline.postgres(url), args)
+            clock = "wall" if args.clock == "auto" else args.clock
+            results = bench_backend("PostgreSQL", url, lambda: RawBaseline.postgres(url), args, clock)
             sections.append(("postgres", results))
         for name, results in sections:
             if not results:
                 continue
-            title = f"\n{name}: ops/s (median of {args.rounds} rounds), ratio = adapter/baseline"
+            title = (
+                f"\n{name}: ops/s by {results[0].clock} time (median of {args.rounds} interleaved rounds); "
+                "ratio = median of paired adapter/baseline ratios"
+            )
             print(report.table(title, results))
             if args.markdown:
                 print()

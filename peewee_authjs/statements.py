@@ -23,7 +23,6 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
-from typing import cast
 
 from peewee import Database
 from peewee import Field
@@ -105,28 +104,39 @@ def nested_record_builder(parts: Sequence[Part]) -> RecordBuilder:
     return _compile_builder(parts, nested=True)
 
 
+Binder = Callable[[Any], tuple[Any, ...]]
+
+
 def _compile_binder(
-    args: tuple[str, ...], names: tuple[str | None, ...], constants: tuple[Any, ...]
-) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
-    """``def bind(values): return (values[j], ..., constant, ...)`` in SQL order; None if identity."""
-    position = {name: i for i, name in enumerate(args)}
-    missing = [name for name in names if name is not None and name not in position]
-    if missing:
-        raise ValueError(f"args= lacks the slots {missing}")
-    if names == args:
-        return None
+    names: tuple[str | None, ...], constants: tuple[Any, ...], args: tuple[str, ...] | None
+) -> Binder:
+    """``def bind(values): return (values[...], ..., constant, ...)``: the parameters in SQL order.
+
+    Values are looked up by slot name, or, when ``args`` is given, by position in ``args``.
+    """
+    position = {name: i for i, name in enumerate(args)} if args is not None else None
+    if position is not None:
+        missing = [name for name in names if name is not None and name not in position]
+        if missing:
+            raise ValueError(f"args= lacks the slots {missing}")
     namespace: dict[str, Any] = {}
     items = []
     for n, name in enumerate(names):
         if name is None:
             namespace[f"_constant{n}"] = constants[n]
             items.append(f"_constant{n}")
-        else:
+        elif position is not None:
             items.append(f"values[{position[name]}]")
-    source = f"def bind(values):\n    return ({', '.join(items)},)\n"
+        else:
+            items.append(f"values[{name!r}]")
+    source = f"def bind(values):\n    return ({''.join(item + ', ' for item in items)})\n"
     exec(compile(source, "<peewee_authjs parameter binder>", "exec"), namespace)
-    binder: Callable[[tuple[Any, ...]], tuple[Any, ...]] = namespace["bind"]
+    binder: Binder = namespace["bind"]
     return binder
+
+
+def _no_positional(values: Any) -> tuple[Any, ...]:
+    raise TypeError("this statement takes its values as a mapping (it was made without args=)")
 
 
 class Statement:
@@ -143,17 +153,7 @@ class Statement:
     Values are a mapping keyed by slot name, or a tuple in ``args`` order.
     """
 
-    __slots__ = (
-        "sql",
-        "_names",
-        "_constants",
-        "_simple",
-        "_positional",
-        "_bind",
-        "_direct",
-        "columns",
-        "record",
-    )
+    __slots__ = ("sql", "_bind_mapping", "_bind_tuple", "_direct", "columns", "record")
 
     def __init__(
         self,
@@ -176,15 +176,16 @@ class Statement:
             else:
                 names.append(None)
                 constants.append(param)
-        self._names = tuple(names)
-        self._constants = tuple(constants)
-        self._simple = all(name is not None for name in names)
-        # Tuple values: passed as they are when they already are the parameters, else
-        # through a compiled binder that reorders them and adds the constants (a LIMIT...).
-        self._positional = args is not None or not params
-        self._bind: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
-        if args is not None:
-            self._bind = _compile_binder(tuple(args), self._names, self._constants)
+        # Values become parameters through compiled binders: by slot name from a mapping, or
+        # by position from a tuple in ``args`` order (passed as it is when it already is the
+        # parameters); constants (a LIMIT's, say) are filled in.
+        self._bind_mapping = _compile_binder(tuple(names), tuple(constants), None)
+        self._bind_tuple: Binder | None = None
+        if args is None:
+            if params:
+                self._bind_tuple = _no_positional
+        elif tuple(names) != tuple(args):
+            self._bind_tuple = _compile_binder(tuple(names), tuple(constants), tuple(args))
         # SQLite through Peewee's own cursor(): run on the connection directly (sqlite3's
         # Connection.execute), skipping two Python calls per statement.
         direct = isinstance(database, SqliteDatabase) and type(database).cursor is Database.cursor
@@ -196,21 +197,9 @@ class Statement:
     def params(self, values: Mapping[str, Any] | tuple[Any, ...]) -> tuple[Any, ...]:
         """The parameter tuple for ``values`` (a mapping by slot name, or a tuple in ``args`` order)."""
         if type(values) is tuple:
-            bind = self._bind
-            if bind is not None:
-                return bind(values)
-            if not self._positional:
-                raise TypeError("this statement takes its values as a mapping (it has no args= order)")
-            return values
-        mapping = cast(Mapping[str, Any], values)
-        if self._simple:
-            return tuple([mapping[name] for name in self._names])  # type: ignore[index]
-        return tuple(
-            [
-                mapping[name] if name is not None else constant
-                for name, constant in zip(self._names, self._constants, strict=True)
-            ]
-        )
+            bind = self._bind_tuple
+            return values if bind is None else bind(values)
+        return self._bind_mapping(values)
 
     def execute(self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]) -> Any:
         """Run the statement on ``database``'s current connection; the DB-API cursor."""

@@ -192,7 +192,7 @@ class RecordSchema:
 
     def check(self, values: Any, required: Iterable[str] | None = None) -> dict[str, Any]:
         """The normalized copy of ``values``; raises InvalidInputError naming the first bad key."""
-        if not isinstance(values, Mapping):
+        if type(values) is not dict and not isinstance(values, Mapping):
             raise InvalidInputError(
                 f"{self.record}: expected a dict, got {_type_name(values)}", None
             )
