@@ -21,9 +21,9 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 from typing import cast
@@ -41,6 +41,7 @@ from peewee import Model
 from peewee import OperationalError
 from peewee import PeeweeException
 
+from peewee_authjs.contract import Adapter
 from peewee_authjs.contract import AdapterAccount
 from peewee_authjs.contract import AdapterAuthenticator
 from peewee_authjs.contract import AdapterSession
@@ -107,7 +108,8 @@ def _decoder(field: Field, dialect: Dialect) -> Decoder | None:
         "BigIntegerField",
     ):
         return None
-    return cast(Decoder, field.python_value)
+    python_value: Decoder = field.python_value
+    return python_value
 
 
 def _encoder(field: Field, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -117,7 +119,8 @@ def _encoder(field: Field, dialect: Dialect) -> Callable[[Any], Any] | None:
         return datetime_encoder(dialect)
     if isinstance(field, (UUIDTextField,)) or type(field).__module__ == "peewee":
         return None
-    return cast(Callable[[Any], Any], field.db_value)
+    db_value: Callable[[Any], Any] = field.db_value
+    return db_value
 
 
 class _Table:
@@ -135,7 +138,7 @@ class _Table:
         self.name = str(model._meta.table_name)
         self.fields = _fields(model)
         self.keys = [column_key(field) for field in self.fields]
-        self.by_key = dict(zip(self.keys, self.fields))
+        self.by_key = dict(zip(self.keys, self.fields, strict=True))
         self.decoders: dict[str, Decoder] = {}
         self.encoders: dict[str, Callable[[Any], Any]] = {}
         for key, field in self.by_key.items():
@@ -186,9 +189,7 @@ class _Compiled:
             models.Authenticator,
         )
         self.users = _Table("user", U, dialect)
-        self.accounts = _Table(
-            "account", A, dialect, ("user_id", "type", "provider", "provider_account_id")
-        )
+        self.accounts = _Table("account", A, dialect, ("user_id", "type", "provider", "provider_account_id"))
         self.sessions = _Table("session", S, dialect, ("session_token", "user_id", "expires"))
         self.tokens = _Table("verification_token", V, dialect, ("identifier", "token", "expires"))
         self.authenticators = _Table(
@@ -223,7 +224,7 @@ class _Compiled:
         self.insert_user = self.insert(users)
         self.delete_user = self.delete(users, U.id == slot("id"))
         self.delete_user_children = [
-            self.delete(table, table.model.user == slot("id"))
+            self.delete(table, table.by_key["user_id"] == slot("id"))
             for table in (self.authenticators, sessions, accounts)
         ]
 
@@ -323,7 +324,13 @@ _PG_DETAIL_KEY = re.compile(r"Key \(([^)]*)\)=")
 
 
 def _driver_error(exc: PeeweeException) -> Any:
-    return exc.args[0] if exc.args else exc
+    """The DB-API exception behind a Peewee one (Peewee keeps it as context or first argument)."""
+    orig = exc.__cause__ or exc.__context__
+    if orig is not None and not isinstance(orig, PeeweeException):
+        return orig
+    if exc.args and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return exc
 
 
 def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
@@ -398,8 +405,7 @@ class PeeweeAdapter:
             database = open_database(database)
         if not isinstance(database, (Database, DatabaseProxy)):
             raise TypeError(
-                "PeeweeAdapter needs a peewee Database or a database URL, "
-                f"not {type(database).__name__}"
+                f"PeeweeAdapter needs a peewee Database or a database URL, not {type(database).__name__}"
             )
         #: The Peewee database the adapter works on.
         self.database: Database | DatabaseProxy = database
@@ -470,7 +476,7 @@ class PeeweeAdapter:
             if not db.is_closed() and not db.is_connection_usable():
                 db.close()
         except PeeweeException:
-            db._state.reset()
+            cast(Any, db)._state.reset()
 
     @staticmethod
     def _lookup_text(value: Any, name: str, max_chars: int = 255) -> str | None:
@@ -654,9 +660,9 @@ class PeeweeAdapter:
             return None
         c = self._c()
         try:
-            return cast(AdapterAccount | None, self._delete_returning(
-                c, c.delete_account, c.accounts_for_update, key
-            ))
+            return cast(
+                AdapterAccount | None, self._delete_returning(c, c.delete_account, c.accounts_for_update, key)
+            )
         except PeeweeException as exc:
             self._fail(exc, "unlink_account")
 
@@ -738,17 +744,16 @@ class PeeweeAdapter:
             return None
         c = self._c()
         try:
-            return cast(AdapterSession | None, self._delete_returning(
-                c, c.delete_session, c.session_for_update, {"token": token}
-            ))
+            return cast(
+                AdapterSession | None,
+                self._delete_returning(c, c.delete_session, c.session_for_update, {"token": token}),
+            )
         except PeeweeException as exc:
             self._fail(exc, "delete_session")
 
     # -- verification tokens -----------------------------------------------------------------
 
-    def create_verification_token(
-        self, token: VerificationToken | Mapping[str, Any]
-    ) -> VerificationToken:
+    def create_verification_token(self, token: VerificationToken | Mapping[str, Any]) -> VerificationToken:
         """Insert a (hashed) verification token and return it."""
         c = self._c()
         values = c.tokens.schema.check(token)
@@ -824,9 +829,7 @@ class PeeweeAdapter:
             self._fail(exc, "list_authenticators_by_user_id")
         return cast(list[AdapterAuthenticator], rows)
 
-    def update_authenticator_counter(
-        self, credential_id: str, new_counter: int
-    ) -> AdapterAuthenticator:
+    def update_authenticator_counter(self, credential_id: str, new_counter: int) -> AdapterAuthenticator:
         """Set the signature counter and return the authenticator; NotFoundError for an unknown credential."""
         c = self._c()
         counter = check_int(new_counter, "new_counter", _COUNTER_RANGE)
@@ -849,5 +852,10 @@ class PeeweeAdapter:
         return cast(AdapterAuthenticator, row)
 
 
-
 __all__ = ["MYSQL_TABLE_SETTINGS", "PeeweeAdapter"]
+
+
+if TYPE_CHECKING:  # mypy proves that PeeweeAdapter fulfils the contract's Protocol
+
+    def _fulfils_the_contract(adapter: PeeweeAdapter) -> Adapter:
+        return adapter

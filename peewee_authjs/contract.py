@@ -135,9 +135,7 @@ class Adapter(Protocol):
         """Delete the session; the deleted session, or None (never raises for a missing one)."""
         ...
 
-    def create_verification_token(
-        self, token: VerificationToken | dict[str, Any]
-    ) -> VerificationToken:
+    def create_verification_token(self, token: VerificationToken | dict[str, Any]) -> VerificationToken:
         """Insert a (hashed) verification token and return it."""
         ...
 
@@ -159,8 +157,6 @@ class Adapter(Protocol):
         """The user's authenticators; an empty list for an unknown user."""
         ...
 
-    def update_authenticator_counter(
-        self, credential_id: str, new_counter: int
-    ) -> AdapterAuthenticator:
+    def update_authenticator_counter(self, credential_id: str, new_counter: int) -> AdapterAuthenticator:
         """Set the signature counter and return the authenticator; NotFoundError when unknown."""
         ...

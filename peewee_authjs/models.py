@@ -77,15 +77,15 @@ class User(AuthModel):
 
 
 def _user_key(null: bool) -> Any:
-    return UserForeignKeyField(
-        User,
-        column_name="user_id",
-        null=null,
-        on_delete="CASCADE",
-        on_update="CASCADE",
-        backref="+",
-        index=True,
-    )
+    options: dict[str, Any] = {
+        "column_name": "user_id",
+        "null": null,
+        "on_delete": "CASCADE",
+        "on_update": "CASCADE",
+        "backref": "+",
+        "index": True,
+    }
+    return UserForeignKeyField(User, **options)
 
 
 class Account(AuthModel):
@@ -159,7 +159,6 @@ DEFAULT_MODELS: dict[str, type[AuthModel]] = {
 }
 
 
-
 class BoundModels:
     """The five models of one adapter, bound to its database (``adapter.models``)."""
 
@@ -224,15 +223,15 @@ def bind_models(
         attrs: dict[str, Any] = {}
         key = model._meta.fields.get("user")
         if isinstance(key, ForeignKeyField):
-            attrs["user"] = UserForeignKeyField(
-                user_model,
-                column_name=key.column_name,
-                null=key.null,
-                on_delete=key.on_delete,
-                on_update=key.on_update,
-                backref="+",
-                index=key.index,
-            )
+            options: dict[str, Any] = {
+                "column_name": key.column_name,
+                "null": key.null,
+                "on_delete": key.on_delete,
+                "on_update": key.on_update,
+                "backref": "+",
+                "index": key.index,
+            }
+            attrs["user"] = UserForeignKeyField(user_model, **options)
         result[name] = bound(model, **attrs)
     return BoundModels(result)
 

@@ -23,17 +23,21 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
+from typing import cast
 
+import peewee
 from peewee import Database
 from peewee import Field
 from peewee import Node
 from peewee import SqliteDatabase
 from peewee import Value
-from peewee import __exception_wrapper__  # type: ignore[attr-defined]
 
 logger = logging.getLogger("peewee_authjs.sql")
 
 _DEBUG = logging.DEBUG
+
+# Peewee's mapping of DB-API exceptions to its own (IntegrityError, OperationalError...).
+_exception_wrapper: Any = vars(peewee)["__exception_wrapper__"]
 
 
 class Slot:
@@ -165,7 +169,8 @@ class Statement:
         args: Sequence[str] | None = None,
         build: RecordBuilder | None = None,
     ) -> None:
-        sql, params = database.get_sql_context().sql(query).query()  # type: ignore[no-untyped-call]
+        context: Any = database.get_sql_context()
+        sql, params = context.sql(query).query()
         self.sql: str = sql
         names: list[str | None] = []
         constants: list[Any] = []
@@ -212,11 +217,11 @@ class Statement:
             if conn is not None:
                 cursor = conn.execute(self.sql, params)
             else:
-                cursor = database.cursor()  # type: ignore[no-untyped-call]
+                cursor = cast(Any, database).cursor()
                 cursor.execute(self.sql, params)
         except Exception:
             # Peewee's mapping of driver errors (IntegrityError...), paid only on failure.
-            with __exception_wrapper__:
+            with _exception_wrapper:
                 raise
         return cursor
 

@@ -177,9 +177,7 @@ class RecordSchema:
         extra_rules: Mapping[str, Normalizer] | None = None,
     ) -> None:
         self.record = record
-        self.fields: dict[str, Field] = {
-            str(field.column_name): field for field in model._meta.sorted_fields
-        }
+        self.fields: dict[str, Field] = {str(field.column_name): field for field in model._meta.sorted_fields}
         self.required = frozenset(required)
         self._nullable = {key: bool(field.null) for key, field in self.fields.items()}
         self._normalizers: dict[str, Normalizer] = {}
@@ -193,9 +191,7 @@ class RecordSchema:
     def check(self, values: Any, required: Iterable[str] | None = None) -> dict[str, Any]:
         """The normalized copy of ``values``; raises InvalidInputError naming the first bad key."""
         if type(values) is not dict and not isinstance(values, Mapping):
-            raise InvalidInputError(
-                f"{self.record}: expected a dict, got {_type_name(values)}", None
-            )
+            raise InvalidInputError(f"{self.record}: expected a dict, got {_type_name(values)}", None)
         checked: dict[str, Any] = {}
         for key, value in values.items():
             normalize = self._normalizers.get(key) if isinstance(key, str) else None
