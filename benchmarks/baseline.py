@@ -184,7 +184,7 @@ class RawBaseline:
         return {"id": str(r[0]), "expires": self.dec(r[1]), "session_token": r[2], "user_id": str(r[3])}
 
     def _account(self, r: Any) -> dict[str, Any]:
-        record = dict(zip(ACCOUNT, r))
+        record = dict(zip(ACCOUNT, r, strict=True))
         record["id"] = str(r[0])
         record["user_id"] = str(r[11])
         return record
@@ -193,7 +193,7 @@ class RawBaseline:
         return {"token": r[0], "identifier": r[1], "expires": self.dec(r[2])}
 
     def _authenticator(self, r: Any) -> dict[str, Any]:
-        record = dict(zip(AUTHENTICATOR, r))
+        record = dict(zip(AUTHENTICATOR, r, strict=True))
         record["credential_backed_up"] = bool(r[5])
         record["user_id"] = str(r[7])
         return record

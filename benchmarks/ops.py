@@ -77,12 +77,12 @@ def _link_account(w: Workload, k: int) -> list[Args]:
         "user_id": seed.user_id(i), "type": "oauth", "provider": "gitlab",
         "provider_account_id": f"gl-{j}", "access_token": "glpat-" + "x" * 20, "expires_at": 1_900_000_000,
         "token_type": "bearer", "scope": "read_user"},)
-        for i, j in zip(w.pick(k), w.new(k))]
+        for i, j in zip(w.pick(k), w.new(k), strict=True)]
 
 
 def _unlink_account(w: Workload, k: int) -> list[Args]:
     rows = []
-    for i, j in zip(w.pick(k), w.new(k)):
+    for i, j in zip(w.pick(k), w.new(k), strict=True):
         rows.append({"id": seed.user_id(j), "type": "oauth", "provider": "gitlab",
                      "provider_account_id": f"gl-{j}", "user_id": seed.user_id(i)})
     with w.seeder.db.atomic():
@@ -92,7 +92,7 @@ def _unlink_account(w: Workload, k: int) -> list[Args]:
 
 def _create_session(w: Workload, k: int) -> list[Args]:
     return [({"session_token": f"new-{j}", "user_id": seed.user_id(i), "expires": w.later},)
-            for i, j in zip(w.pick(k), w.new(k))]
+            for i, j in zip(w.pick(k), w.new(k), strict=True)]
 
 
 def _update_session(w: Workload, k: int) -> list[Args]:
@@ -102,7 +102,7 @@ def _update_session(w: Workload, k: int) -> list[Args]:
 
 def _delete_session(w: Workload, k: int) -> list[Args]:
     rows = [{"id": seed.user_id(j), "session_token": f"gone-{j}", "user_id": seed.user_id(i),
-             "expires": w.seeder.encode_dt(w.later)} for i, j in zip(w.pick(k), w.new(k))]
+             "expires": w.seeder.encode_dt(w.later)} for i, j in zip(w.pick(k), w.new(k), strict=True)]
     with w.seeder.db.atomic():
         w.seeder.insert("sessions", rows)
     return [(row["session_token"],) for row in rows]
@@ -126,11 +126,11 @@ def _create_authenticator(w: Workload, k: int) -> list[Args]:
         "credential_id": f"new-cred-{j}", "user_id": seed.user_id(i), "provider_account_id": f"gh-{i}",
         "credential_public_key": "pk" * 40, "counter": 0, "credential_device_type": "singleDevice",
         "credential_backed_up": False, "transports": "internal"},)
-        for i, j in zip(w.pick(k), w.new(k))]
+        for i, j in zip(w.pick(k), w.new(k), strict=True)]
 
 
 def _update_counter(w: Workload, k: int) -> list[Args]:
-    return [(seed.credential_id(i), j) for i, j in zip(w.pick(k), w.new(k))]
+    return [(seed.credential_id(i), j) for i, j in zip(w.pick(k), w.new(k), strict=True)]
 
 
 def _read(name: str, key: Callable[[int], Args]) -> Operation:

@@ -79,7 +79,7 @@ class Seeder:
 
     def _insert(self, model: type[Model]) -> tuple[Statement, list[str]]:
         keys = [column_key(field) for field in model._meta.sorted_fields]
-        fields = dict(zip(keys, model._meta.sorted_fields))
+        fields = dict(zip(keys, model._meta.sorted_fields, strict=True))
         statement = Statement(self.db, model.insert({fields[key]: slot(key) for key in keys}))
         return statement, keys
 
