@@ -54,6 +54,11 @@ def credential_id(i: int) -> str:
     return f"cred-{_digest('c', i).hex()}"
 
 
+def verification_token(i: int) -> tuple[str, str]:
+    """(identifier, hashed token) of seeded verification token ``i``."""
+    return email(i), _digest("t", i).hex()
+
+
 def _database(adapter: PeeweeAdapter) -> Database:
     db = adapter.database
     return getattr(db, "obj", None) or db  # type: ignore[return-value]
@@ -150,7 +155,7 @@ class Seeder:
             high = min(stop, low + batch)
             with self.db.atomic():
                 self.insert("verification_tokens", ({
-                    "identifier": email(i), "token": _digest("t", i).hex(),
+                    "identifier": verification_token(i)[0], "token": verification_token(i)[1],
                     "expires": dead if expired_every and i % expired_every == 0 else live,
                 } for i in range(low, high)))
 
