@@ -54,6 +54,7 @@ from peewee_authjs.errors import BackendError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import NotFoundError
+from peewee_authjs.fields import CANONICAL_UUID
 from peewee_authjs.fields import Dialect
 from peewee_authjs.fields import UTCDateTimeField
 from peewee_authjs.fields import UUIDTextField
@@ -492,6 +493,8 @@ class PeeweeAdapter:
 
     @staticmethod
     def _lookup_uuid(value: Any, name: str) -> str | None:
+        if type(value) is str and CANONICAL_UUID(value) is not None:
+            return value
         if not isinstance(value, str):
             raise InvalidInputError(f"{name}: expected a uuid string, got {type(value).__name__}", name)
         return parse_uuid(value)

@@ -87,14 +87,18 @@ _UUID_DDL: dict[Dialect, str] = {"sqlite": "UUID", "postgres": "UUID", "mysql": 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+#: ``CANONICAL_UUID(text)`` is a match exactly when ``text`` is a uuid in canonical form.
+CANONICAL_UUID = _CANONICAL_UUID.fullmatch
+
+
 def parse_uuid(value: object) -> str | None:
     """The canonical dashed lowercase form of a uuid string, or None if it is not one."""
+    if type(value) is str and CANONICAL_UUID(value) is not None:
+        return value  # already canonical: the hot path, 15x cheaper than uuid.UUID()
     if isinstance(value, uuid.UUID):
         return str(value)
     if not isinstance(value, str) or len(value) != 36:
         return None
-    if _CANONICAL_UUID.fullmatch(value) is not None:
-        return value  # already canonical: the hot path, 15x cheaper than uuid.UUID()
     try:
         parsed = uuid.UUID(value)
     except ValueError:
@@ -265,6 +269,7 @@ class UTCDateTimeField(Field):
 
 
 __all__ = [
+    "CANONICAL_UUID",
     "UTC",
     "Dialect",
     "UTCDateTimeField",

@@ -29,6 +29,7 @@ from peewee import Model
 from peewee import TextField
 
 from peewee_authjs.errors import InvalidInputError
+from peewee_authjs.fields import CANONICAL_UUID
 from peewee_authjs.fields import UTCDateTimeField
 from peewee_authjs.fields import UUIDTextField
 from peewee_authjs.fields import parse_uuid
@@ -97,6 +98,8 @@ def check_datetime(value: Any, where: str) -> datetime:
 
 def check_uuid(value: Any, where: str) -> str:
     """A dashed uuid string (lowercased), or InvalidInputError."""
+    if type(value) is str and CANONICAL_UUID(value) is not None:
+        return value
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: expected a uuid string, got {_type_name(value)}", where)
     parsed = parse_uuid(value)
@@ -193,8 +196,9 @@ class RecordSchema:
         if type(values) is not dict and not isinstance(values, Mapping):
             raise InvalidInputError(f"{self.record}: expected a dict, got {_type_name(values)}", None)
         checked: dict[str, Any] = {}
+        normalizers = self._normalizers
         for key, value in values.items():
-            normalize = self._normalizers.get(key) if isinstance(key, str) else None
+            normalize = normalizers.get(key) if type(key) is str or isinstance(key, str) else None
             if normalize is None:
                 raise self._unknown(key)
             if value is None:
