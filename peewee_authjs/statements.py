@@ -208,7 +208,11 @@ class Statement:
 
     def execute(self, database: Database, values: Mapping[str, Any] | tuple[Any, ...]) -> Any:
         """Run the statement on ``database``'s current connection; the DB-API cursor."""
-        params = self.params(values)
+        if type(values) is tuple:  # self.params(), inlined: this is every read's path
+            bind = self._bind_tuple
+            params = values if bind is None else bind(values)
+        else:
+            params = self._bind_mapping(values)
         if logger.isEnabledFor(_DEBUG):
             logger.debug("%s", self.sql)
         try:
