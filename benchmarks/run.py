@@ -102,10 +102,10 @@ def run_operations(
 
 
 def bench_backend(
-    label: str, url: str, baseline_factory: Any, args: argparse.Namespace, clock: str
+    label: str, url: str, baseline_factory: Any, args: argparse.Namespace, clock: str, rounds: int
 ) -> list[Result]:
     now = datetime.now(timezone.utc)
-    _say(f"{label}: {args.users:,} users, {args.rounds} rounds of ~{args.seconds}s per side, {clock} clock")
+    _say(f"{label}: {args.users:,} users, {rounds} rounds of ~{args.seconds}s per side, {clock} clock")
     with prepared(url, args.users, now) as (adapter, seeder):
         baseline = baseline_factory()
         try:
@@ -113,7 +113,7 @@ def bench_backend(
             ops = [op for op in OPERATIONS if not args.only or op.name in args.only]
             if args.profile:
                 return profile(adapter, workload, args.profile)
-            return run_operations(adapter, baseline, workload, ops, args.rounds, args.seconds, clock)
+            return run_operations(adapter, baseline, workload, ops, rounds, args.seconds, clock)
         finally:
             baseline.close()
 
@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=10_000, help="seeded users (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per operation (default 11)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds per operation (default 11 on SQLite, 21 on PostgreSQL, "
+                        "whose commit latency is noisier)")
     parser.add_argument("--seconds", type=float, default=0.1, help="length of one batch (default 0.1 s)")
     parser.add_argument("--clock", choices=("auto", "cpu", "wall"), default="auto",
                         help="what the ratio is measured by: auto = CPU time on SQLite (the engine runs "
@@ -170,24 +172,26 @@ def main(argv: list[str] | None = None) -> int:
 
         data["concurrency"] = run_concurrency(args)
     else:
-        sections: list[tuple[str, list[Result]]] = []
+        sections: list[tuple[str, int, list[Result]]] = []
         if not args.no_sqlite:
             with sqlite_file(args.tmp) as path:
                 clock = "cpu" if args.clock == "auto" else args.clock
+                rounds = args.rounds or 11
                 results = bench_backend(
-                    "SQLite", f"sqlite:///{path}", lambda: RawBaseline.sqlite(path), args, clock
+                    "SQLite", f"sqlite:///{path}", lambda: RawBaseline.sqlite(path), args, clock, rounds
                 )
-            sections.append(("sqlite", results))
+            sections.append(("sqlite", rounds, results))
         if args.postgres:
             url = args.postgres
             clock = "wall" if args.clock == "auto" else args.clock
-            results = bench_backend("PostgreSQL", url, lambda: RawBaseline.postgres(url), args, clock)
-            sections.append(("postgres", results))
-        for name, results in sections:
+            rounds = args.rounds or 21
+            results = bench_backend("PostgreSQL", url, lambda: RawBaseline.postgres(url), args, clock, rounds)
+            sections.append(("postgres", rounds, results))
+        for name, rounds, results in sections:
             if not results:
                 continue
             title = (
-                f"\n{name}: ops/s by {results[0].clock} time (median of {args.rounds} interleaved rounds); "
+                f"\n{name}: ops/s by {results[0].clock} time (median of {rounds} interleaved rounds); "
                 "ratio = median of paired adapter/baseline ratios"
             )
             print(report.table(title, results))
