@@ -223,9 +223,10 @@ class _Compiled:
         )
         self.user_for_update = self.select(users, U.id == slot("id"), lock=True)
         self.insert_user = self.insert(users)
-        self.delete_user = self.delete(users, U.id == slot("id"))
+        # delete_user has read the user already: its DELETEs need no RETURNING.
+        self.delete_user = self.delete(users, U.id == slot("id"), returning=False)
         self.delete_user_children = [
-            self.delete(table, table.by_key["user_id"] == slot("id"))
+            self.delete(table, table.by_key["user_id"] == slot("id"), returning=False)
             for table in (self.authenticators, sessions, accounts)
         ]
 
@@ -294,9 +295,11 @@ class _Compiled:
         query = table.model.insert({field: slot(key) for key, field in table.by_key.items()})
         return Statement(self.database, query.returning())
 
-    def delete(self, table: _Table, where: Any, args: tuple[str, ...] | None = None) -> Statement:
+    def delete(
+        self, table: _Table, where: Any, args: tuple[str, ...] | None = None, returning: bool = True
+    ) -> Statement:
         query = table.model.delete().where(where)
-        if self.returning:
+        if returning and self.returning:
             return self.statement(query.returning(*table.fields), table, args)
         return Statement(self.database, query, args=args)
 
@@ -612,8 +615,8 @@ class PeeweeAdapter:
                 if user is None:
                     return None
                 for statement in c.delete_user_children:
-                    statement.execute(c.database, params).fetchall()
-                c.delete_user.execute(c.database, params).fetchall()
+                    statement.execute(c.database, params)
+                c.delete_user.execute(c.database, params)
             return cast(AdapterUser, user)
         except PeeweeException as exc:
             self._fail(exc, "delete_user")
