@@ -19,9 +19,14 @@ from peewee_authjs.contract import SessionAndUser
 from peewee_authjs.contract import VerificationToken
 from peewee_authjs.errors import AdapterError
 from peewee_authjs.errors import BackendError
+from peewee_authjs.errors import ConfigurationError
 from peewee_authjs.errors import DuplicateError
 from peewee_authjs.errors import InvalidInputError
+from peewee_authjs.errors import MigrationError
 from peewee_authjs.errors import NotFoundError
+from peewee_authjs.errors import OAuthAccountNotLinkedError
+from peewee_authjs.errors import SignInError
+from peewee_authjs.errors import VerificationError
 from peewee_authjs.fields import utcnow
 
 __all__ = [
@@ -32,11 +37,16 @@ __all__ = [
     "AdapterSession",
     "AdapterUser",
     "BackendError",
+    "ConfigurationError",
     "DuplicateError",
     "InvalidInputError",
+    "MigrationError",
     "NotFoundError",
+    "OAuthAccountNotLinkedError",
     "PeeweeAdapter",
     "SessionAndUser",
+    "SignInError",
+    "VerificationError",
     "VerificationToken",
     "utcnow",
 ]

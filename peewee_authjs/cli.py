@@ -1,27 +1,42 @@
-"""The ``peewee-authjs`` command.
+"""The ``peewee-authjs`` command (also ``python -m peewee_authjs``).
 
 ::
 
-    peewee-authjs cleanup sqlite:///auth.db     # delete expired sessions and verification tokens
+    peewee-authjs migrate sqlite:///auth.db     # apply the pending migrations, one line each
+    DATABASE_URL=postgresql://app@db/app peewee-authjs status
+    peewee-authjs cleanup sqlite:///auth.db     # delete expired sessions and tokens (cron)
 
-The URL defaults to ``$DATABASE_URL``. Exit status: 0 when it worked, 1 when the
-database failed (the message says why; no traceback), 2 on a usage error.
+The URL defaults to ``$DATABASE_URL``, as in the Auth.js Sequelize docs. Exit
+status: 0 when it worked, 1 when the database could not be migrated or reached
+(the message says why; no traceback), 2 on a usage error.
 
 Each subcommand is a function ``(args) -> exit status`` plus an entry in
-:data:`COMMANDS`.
+:data:`COMMANDS`; to add one, write the function (and, if it takes arguments,
+a function that declares them) and add a :class:`Command`::
+
+    def cleanup(args: argparse.Namespace) -> int:
+        adapter = PeeweeAdapter(database_url(args))
+        ...
+        return 0
+
+    COMMANDS["cleanup"] = Command("delete expired sessions and tokens", cleanup, add_url_argument)
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TextIO
 
 from peewee import PeeweeException
 
+from peewee_authjs import migrate as migrations
 from peewee_authjs.errors import AdapterError
 
 PROG = "peewee-authjs"
@@ -43,6 +58,9 @@ class Command:
     arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
 
+# --- shared arguments ------------------------------------------------------------------------
+
+
 def add_url_argument(parser: argparse.ArgumentParser) -> None:
     """Declare the optional positional ``URL`` (default: ``$DATABASE_URL``)."""
     parser.add_argument(
@@ -61,11 +79,59 @@ def database_url(args: argparse.Namespace) -> str:
     return str(url)
 
 
-# --- cleanup ---------------------------------------------------------------------------------
+# --- subcommands -----------------------------------------------------------------------------
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """Apply the pending migrations; one line per migration applied, or "nothing to do"."""
+    applied = migrations.migrate(database_url(args), on_applied=lambda name: print(f"applied {name}"))
+    if not applied:
+        print("nothing to do: the schema is up to date")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """List every migration, applied (with its UTC date) or pending."""
+    rows = migrations.status(database_url(args))
+    width = max((len(name) for name, _ in rows), default=0)
+    for name, applied in rows:
+        mark, when = ("x", f"{applied:%Y-%m-%d %H:%M:%S} UTC") if applied else (" ", "pending")
+        print(f"[{mark}] {name:<{width}}  {when}")
+    pending = sum(1 for _, applied in rows if applied is None)
+    print(f"{len(rows) - pending} applied, {pending} pending")
+    return 0
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``--host``, ``--port`` and ``--database`` of ``demo``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--database",
+        default="sqlite:///authjs-demo.db",
+        metavar="URL",
+        help="database URL (default: %(default)s, a file in the current directory)",
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run the example Flask app until interrupted (needs the ``flask`` extra)."""
+    try:
+        from peewee_authjs.demo import run
+    except ImportError as exc:  # Flask is an optional extra
+        raise SystemExit(f"{PROG} demo needs Flask: pip install 'peewee-authjs[flask]' ({exc})") from None
+    run(args.host, args.port, args.database)
+    return 0
+
+
+# --- cleanup -----------------------------------------------------------------------------------
 
 
 def add_cleanup_arguments(parser: argparse.ArgumentParser) -> None:
-    """``cleanup [URL] [--batch-size N] [--quiet]``."""
+    """Declare ``[URL] [--batch-size N] [--quiet]`` of ``cleanup``."""
     from peewee_authjs.cleanup import DEFAULT_BATCH_SIZE
 
     add_url_argument(parser)
@@ -74,7 +140,7 @@ def add_cleanup_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_BATCH_SIZE,
         metavar="N",
-        help=f"rows per DELETE, each its own short transaction (default {DEFAULT_BATCH_SIZE})",
+        help="rows per DELETE, each its own short transaction (default: %(default)s)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
@@ -97,38 +163,89 @@ def run_cleanup(args: argparse.Namespace) -> int:
 
 #: The subcommands, by name, in the order ``--help`` lists them.
 COMMANDS: dict[str, Command] = {
+    "migrate": Command(
+        "create or adopt the Auth.js tables: apply the pending migrations", run_migrate, add_url_argument
+    ),
+    "status": Command("list the migrations and when each was applied", run_status, add_url_argument),
     "cleanup": Command(
         "delete expired sessions and verification tokens, in small batches", run_cleanup, add_cleanup_arguments
     ),
+    "demo": Command(
+        "run the example Flask app on SQLite: e-mail sign-in with the links printed on this console, "
+        "the signed-in user and their sessions, sign out (other devices)",
+        demo,
+        add_demo_arguments,
+    ),
 }
+
+
+# --- entry point -----------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one subparser per entry of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Auth.js's database adapter on Peewee: maintenance commands."
+        prog=PROG,
+        description="Auth.js's database adapter on Peewee: schema and maintenance commands.",
     )
+    verbose_help = "also print each step as it is done"
+    parser.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    # Also accepted after the subcommand; SUPPRESS keeps a -v given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        sub = subparsers.add_parser(name, help=command.help, description=command.help, parents=[common])
         if command.arguments is not None:
             command.arguments(sub)
         sub.set_defaults(run=command.run)
     return parser
 
 
+class _Steps:
+    """With ``--verbose``: print the INFO messages of ``peewee_authjs`` (each step of a migration)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.logger = logging.getLogger("peewee_authjs")
+        self.handler = logging.StreamHandler(stream)
+        self.handler.setFormatter(logging.Formatter("  %(message)s"))
+        self.level = self.logger.level
+
+    def __enter__(self) -> None:
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.INFO)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     try:
-        status: int = args.run(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        with _Steps(sys.stdout) if args.verbose else nullcontext():
+            status: int = args.run(args)
+        return status
     except UsageError as exc:
-        parser.error(str(exc))
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
     except (AdapterError, PeeweeException) as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
         return 1
-    return status
 
 
-__all__ = ["COMMANDS", "Command", "UsageError", "add_url_argument", "build_parser", "database_url", "main"]
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "UsageError",
+    "add_demo_arguments",
+    "add_url_argument",
+    "build_parser",
+    "database_url",
+    "demo",
+    "main",
+]

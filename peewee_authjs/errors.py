@@ -50,10 +50,62 @@ class BackendError(AdapterError):
     """
 
 
+class MigrationError(AdapterError):
+    """The schema could not be migrated; the message says why and what to do.
+
+    Raised before anything is changed when the database cannot be adopted
+    (e.g. duplicate accounts), or when a migration step failed (the driver's
+    error is kept as ``__cause__``).
+    """
+
+
+class SignInError(AdapterError):
+    """A sign-in was refused; nothing of it was written (no user, account or session).
+
+    The message says why in general terms (no token, address or id in it), so it
+    can be logged; show users a generic page, as Auth.js does.
+    """
+
+
+class VerificationError(SignInError):
+    """An e-mail sign-in link is unknown, used already, expired, or for another address.
+
+    Auth.js's ``Verification`` error: the cases are not told apart to the user;
+    ``reason`` (``"unknown"`` or ``"expired"``) is for logs and tests.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        #: ``"unknown"`` (no such token for this address: wrong, tampered, used) or ``"expired"``.
+        self.reason = reason
+
+
+class OAuthAccountNotLinkedError(SignInError):
+    """The OAuth account cannot be signed in with here (Auth.js's ``OAuthAccountNotLinked``).
+
+    Either its e-mail address belongs to another user and dangerous e-mail account
+    linking is off, or the account is linked to a user other than the one signed in.
+    """
+
+
+class ConfigurationError(AdapterError):
+    """A required setting is missing or invalid; ``setting`` names it (e.g. ``AUTHJS_SECRET``)."""
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message)
+        #: The name of the setting at fault.
+        self.setting = setting
+
+
 __all__ = [
     "AdapterError",
     "BackendError",
+    "ConfigurationError",
     "DuplicateError",
     "InvalidInputError",
+    "MigrationError",
     "NotFoundError",
+    "OAuthAccountNotLinkedError",
+    "SignInError",
+    "VerificationError",
 ]

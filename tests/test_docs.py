@@ -1,4 +1,4 @@
-"""The Python examples of the README and the getting-started guide run as written.
+"""The Python examples of the README, the getting-started guide and the migrations guide run as written.
 
 A block preceded by an HTML comment starting with ``<!-- not run`` is skipped (it needs a server).
 """
@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = ["README.md", "docs/getting-started.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/getting-started.md",
+    "docs/migrations.md",
+    "docs/sign-in-rules.md",
+    "docs/flask.md",
+    "docs/bottle.md",
+    "docs/nextjs-session-in-flask.md",
+]
 BLOCK = re.compile(r"(<!-- not run[^\n]*-->\n)?```python\n(.*?)```", re.DOTALL)
 
 

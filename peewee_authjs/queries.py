@@ -1,0 +1,107 @@
+"""Queries beyond the Auth.js contract, for the sign-in rules (sessions, e-mail links).
+
+They are built with the adapter's bound models and run as the adapter runs its own
+(:class:`peewee_authjs.statements.Statement`): the SQL is rendered once per database,
+and only its text is logged (logger ``peewee_authjs.sql``), never the parameters,
+which hold session tokens and token hashes. Peewee's own query logging would print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+from typing import cast
+
+from peewee import Database
+from peewee import DatabaseProxy
+from peewee import Field
+from peewee import Node
+from peewee import PeeweeException
+
+from peewee_authjs.adapter import PeeweeAdapter
+from peewee_authjs.errors import BackendError
+from peewee_authjs.fields import dialect_of
+from peewee_authjs.statements import Statement
+from peewee_authjs.statements import column_key
+
+
+def database_of(adapter: PeeweeAdapter) -> Database:
+    """The adapter's database (the initialised object behind a ``DatabaseProxy``)."""
+    database = adapter.database
+    real = database.obj if isinstance(database, DatabaseProxy) else database
+    if real is None:
+        raise BackendError("the DatabaseProxy given to PeeweeAdapter is not initialised")
+    return cast(Database, real)
+
+
+@contextmanager
+def write_transaction(adapter: PeeweeAdapter) -> Iterator[None]:
+    """One transaction on the adapter's database, for a read-then-write sequence.
+
+    On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so that two such
+    sequences queue on ``busy_timeout`` instead of failing when both try to upgrade
+    a read lock. Nested, it is a savepoint.
+    """
+    db = database_of(adapter)
+    if dialect_of(db) == "sqlite" and not db.in_transaction():
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            yield
+
+
+@contextmanager
+def database_errors(operation: str) -> Iterator[None]:
+    """Turn a Peewee error of one of these queries into :class:`BackendError` (cause kept)."""
+    try:
+        yield
+    except PeeweeException as exc:
+        raise BackendError(f"{operation}: the database failed ({type(exc).__name__})") from exc
+
+
+def row_reader(fields: Sequence[Field]) -> tuple[list[str], dict[str, Callable[[Any], Any]]]:
+    """The record keys of ``fields`` and their decoders, for a :class:`Statement` selecting them."""
+    keys = [column_key(field) for field in fields]
+    return keys, {key: field.python_value for key, field in zip(keys, fields, strict=True)}
+
+
+class Queries:
+    """Statements built on first use, once per database the adapter is on.
+
+    :meth:`get` takes a name and a function building the Peewee query (with
+    :func:`~peewee_authjs.statements.slot` holes) plus its columns and decoders.
+    """
+
+    def __init__(self, adapter: PeeweeAdapter) -> None:
+        self.adapter = adapter
+        self._database: Database | None = None
+        self._cache: dict[str, Statement] = {}
+
+    def database(self) -> Database:
+        """The database the statements run on (the cache is dropped when it changes)."""
+        db = database_of(self.adapter)
+        if db is not self._database:
+            self._database = db
+            self._cache = {}
+        return db
+
+    def get(
+        self,
+        name: str,
+        build: Callable[[], Node],
+        columns: Sequence[str] = (),
+        decoders: dict[str, Callable[[Any], Any]] | None = None,
+    ) -> Statement:
+        """The statement called ``name``, built by ``build()`` the first time."""
+        db = self.database()
+        statement = self._cache.get(name)
+        if statement is None:
+            statement = self._cache[name] = Statement(db, build(), columns, decoders)
+        return statement
+
+
+__all__ = ["Queries", "database_errors", "database_of", "row_reader", "write_transaction"]
