@@ -4,6 +4,7 @@
 
     peewee-authjs migrate sqlite:///auth.db     # apply the pending migrations, one line each
     DATABASE_URL=postgresql://app@db/app peewee-authjs status
+    peewee-authjs cleanup sqlite:///auth.db     # delete expired sessions and tokens (cron)
 
 The URL defaults to ``$DATABASE_URL``, as in the Auth.js Sequelize docs. Exit
 status: 0 when it worked, 1 when the database could not be migrated or reached
@@ -126,12 +127,49 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- cleanup -----------------------------------------------------------------------------------
+
+
+def add_cleanup_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``[URL] [--batch-size N] [--quiet]`` of ``cleanup``."""
+    from peewee_authjs.cleanup import DEFAULT_BATCH_SIZE
+
+    add_url_argument(parser)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help="rows per DELETE, each its own short transaction (default: %(default)s)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def run_cleanup(args: argparse.Namespace) -> int:
+    """Delete expired sessions and verification tokens in batches; a bar on a terminal, then a summary."""
+    from peewee_authjs.cleanup import ProgressBar
+    from peewee_authjs.cleanup import delete_expired
+
+    bar = ProgressBar(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        result = delete_expired(database_url(args), batch_size=args.batch_size, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(result)
+    return 0
+
+
 #: The subcommands, by name, in the order ``--help`` lists them.
 COMMANDS: dict[str, Command] = {
     "migrate": Command(
         "create or adopt the Auth.js tables: apply the pending migrations", run_migrate, add_url_argument
     ),
     "status": Command("list the migrations and when each was applied", run_status, add_url_argument),
+    "cleanup": Command(
+        "delete expired sessions and verification tokens, in small batches", run_cleanup, add_cleanup_arguments
+    ),
     "demo": Command(
         "run the example Flask app on SQLite: e-mail sign-in with the links printed on this console, "
         "the signed-in user and their sessions, sign out (other devices)",

@@ -29,6 +29,7 @@ from peewee import Model
 from peewee import TextField
 
 from peewee_authjs.errors import InvalidInputError
+from peewee_authjs.fields import CANONICAL_UUID
 from peewee_authjs.fields import UTCDateTimeField
 from peewee_authjs.fields import UUIDTextField
 from peewee_authjs.fields import parse_uuid
@@ -58,6 +59,13 @@ def check_text(value: Any, where: str, max_chars: int | None = None) -> str:
     """A string storable on every backend, or InvalidInputError."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: expected a string, got {_type_name(value)}", where)
+    if value.isascii() and "\x00" not in value:
+        # The usual case, without encoding: one byte per character, no lone surrogate.
+        if max_chars is not None and len(value) > max_chars:
+            raise InvalidInputError(f"{where}: longer than {max_chars} characters", where)
+        if len(value) > MAX_TEXT_BYTES:
+            raise InvalidInputError(f"{where}: longer than {MAX_TEXT_BYTES} bytes of UTF-8", where)
+        return value
     if "\x00" in value:
         raise InvalidInputError(f"{where}: NUL characters cannot be stored", where)
     try:
@@ -90,6 +98,8 @@ def check_datetime(value: Any, where: str) -> datetime:
 
 def check_uuid(value: Any, where: str) -> str:
     """A dashed uuid string (lowercased), or InvalidInputError."""
+    if type(value) is str and CANONICAL_UUID(value) is not None:
+        return value
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}: expected a uuid string, got {_type_name(value)}", where)
     parsed = parse_uuid(value)
@@ -183,11 +193,12 @@ class RecordSchema:
 
     def check(self, values: Any, required: Iterable[str] | None = None) -> dict[str, Any]:
         """The normalized copy of ``values``; raises InvalidInputError naming the first bad key."""
-        if not isinstance(values, Mapping):
+        if type(values) is not dict and not isinstance(values, Mapping):
             raise InvalidInputError(f"{self.record}: expected a dict, got {_type_name(values)}", None)
         checked: dict[str, Any] = {}
+        normalizers = self._normalizers
         for key, value in values.items():
-            normalize = self._normalizers.get(key) if isinstance(key, str) else None
+            normalize = normalizers.get(key) if type(key) is str or isinstance(key, str) else None
             if normalize is None:
                 raise self._unknown(key)
             if value is None:
