@@ -153,6 +153,21 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         server.stop()
 
 
+def _wait_until(browser: Any, condition: Any, what: str, timeout: float = 20.0) -> None:
+    """Wait for ``condition(browser)`` after a click: the old page may still be shown for a moment."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def check(driver: Any) -> bool:
+        try:
+            return bool(condition(driver))
+        except (StaleElementReferenceException, WebDriverException):
+            return False
+
+    WebDriverWait(browser, timeout).until(check, message=f"the browser never showed {what}")
+
+
 def test_sign_in_through_the_demo_and_sign_out(browser: Any, demo: Demo) -> None:
     """A real browser signs in with the printed link (GET shows a confirm page, the button signs in),
     sees its user page with its one session, reads /auth/session, and signs out."""
@@ -163,7 +178,9 @@ def test_sign_in_through_the_demo_and_sign_out(browser: Any, demo: Demo) -> None
     browser.find_element(By.ID, "signin").click()
     browser.find_element(By.ID, "email").send_keys("Ada@Example.com")
     browser.find_element(By.ID, "send-link").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Check your e-mail"
+    _wait_until(
+        browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Check your e-mail", "the check page"
+    )
 
     link = demo.printed_link()
     assert "email=ada%40example.com" in link
@@ -172,6 +189,7 @@ def test_sign_in_through_the_demo_and_sign_out(browser: Any, demo: Demo) -> None
     browser.get(link)  # opening it again (a mail scanner) does not use it up
     browser.find_element(By.ID, "confirm").click()
 
+    _wait_until(browser, lambda d: d.find_elements(By.ID, "user-email"), "the user page")
     assert browser.find_element(By.ID, "user-email").text == "ada@example.com"
     assert browser.current_url == demo.url + "/"
     rows = browser.find_elements(By.CSS_SELECTOR, "#sessions tr")
@@ -183,7 +201,9 @@ def test_sign_in_through_the_demo_and_sign_out(browser: Any, demo: Demo) -> None
     assert '"email": "ada@example.com"' in browser.find_element(By.TAG_NAME, "body").text
     browser.get(demo.url + "/")
     browser.find_element(By.ID, "sign-out").click()
-    assert "not signed in" in browser.find_element(By.TAG_NAME, "main").text
+    _wait_until(
+        browser, lambda d: "not signed in" in d.find_element(By.TAG_NAME, "main").text, "the signed-out page"
+    )
     assert browser.get_cookie("authjs.session-token") is None
 
     browser.get(link)  # the used link is refused
