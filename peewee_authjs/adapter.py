@@ -164,6 +164,9 @@ class _Table:
         self.fields = _fields(model)
         self.keys = [column_key(field) for field in self.fields]
         self.by_key = dict(zip(self.keys, self.fields, strict=True))
+        id_field = self.by_key.get("id")
+        #: Whether a new row gets a uuid4 ``id`` when none is given (users, accounts, sessions).
+        self.generates_id = isinstance(id_field, UUIDTextField) and bool(id_field.primary_key)
         self.decoders: dict[str, Decoder] = {}
         self.encoders: dict[str, Callable[[Any], Any]] = {}
         for key, field in self.by_key.items():
@@ -276,9 +279,7 @@ class _Compiled:
         account_key = (A.provider == slot("provider")) & (A.provider_account_id == slot("pai"))
         self.insert_account = self.insert(accounts)
         self.account_by_key = self.select(accounts, account_key, limit=True, args=("provider", "pai"))
-        self.accounts_for_update = self.select(
-            accounts, account_key, lock=True, args=("provider", "pai")
-        )
+        self.accounts_for_update = self.select(accounts, account_key, lock=True, args=("provider", "pai"))
         self.delete_account = self.delete(accounts, account_key, args=("provider", "pai"))
 
         tokens = self.tokens
@@ -657,6 +658,20 @@ class PeeweeAdapter:
             )
         return values
 
+    def _insert(
+        self, c: _Compiled, table: _Table, insert: Statement, values: dict[str, Any], operation: str
+    ) -> Record:
+        """Insert checked ``values`` as a new row of ``table`` (a uuid4 id when it takes one and none
+        is given, model defaults, None elsewhere); the whole record as stored."""
+        if table.generates_id and values.get("id") is None:
+            values["id"] = _new_id()
+        record = table.complete(values)
+        try:
+            insert.run(c.database, table.encode(record))
+        except PeeweeException as exc:
+            self._fail(exc, operation, table)
+        return {key: record[key] for key in table.keys}
+
     @_retry_conflicts
     def create_user(self, user: AdapterUser | Mapping[str, Any]) -> AdapterUser:
         """Insert a user and return it (every column); an ``id`` is generated when none is given.
@@ -664,15 +679,10 @@ class PeeweeAdapter:
         E-mail addresses are stored lowercased. Raises DuplicateError for a taken id or e-mail.
         """
         c = self._c()
-        values = self._user_values(c, user, partial=False)
-        if values.get("id") is None:
-            values["id"] = _new_id()
-        record = c.users.complete(values)
-        try:
-            c.insert_user.run(c.database, c.users.encode(record))
-        except PeeweeException as exc:
-            self._fail(exc, "create_user", c.users)
-        return cast(AdapterUser, {key: record[key] for key in c.users.keys})
+        return cast(
+            AdapterUser,
+            self._insert(c, c.users, c.insert_user, self._user_values(c, user, partial=False), "create_user"),
+        )
 
     def get_user(self, id: str) -> AdapterUser | None:
         """The user with this id, or None (also for a string that is not a uuid)."""
@@ -776,15 +786,10 @@ class PeeweeAdapter:
         NotFoundError when ``user_id`` names no user.
         """
         c = self._c()
-        values = c.accounts.schema.check(account)
-        if values.get("id") is None:
-            values["id"] = _new_id()
-        record = c.accounts.complete(values)
-        try:
-            c.insert_account.run(c.database, c.accounts.encode(record))
-        except PeeweeException as exc:
-            self._fail(exc, "link_account", c.accounts)
-        return cast(AdapterAccount, {key: record[key] for key in c.accounts.keys})
+        return cast(
+            AdapterAccount,
+            self._insert(c, c.accounts, c.insert_account, c.accounts.schema.check(account), "link_account"),
+        )
 
     def get_account(self, provider: str, provider_account_id: str) -> AdapterAccount | None:
         """This provider account, or None."""
@@ -837,15 +842,10 @@ class PeeweeAdapter:
         Raises DuplicateError for a taken session token, NotFoundError when ``user_id`` names no user.
         """
         c = self._c()
-        values = c.sessions.schema.check(session)
-        if values.get("id") is None:
-            values["id"] = _new_id()
-        record = c.sessions.complete(values)
-        try:
-            c.insert_session.run(c.database, c.sessions.encode(record))
-        except PeeweeException as exc:
-            self._fail(exc, "create_session", c.sessions)
-        return cast(AdapterSession, {key: record[key] for key in c.sessions.keys})
+        return cast(
+            AdapterSession,
+            self._insert(c, c.sessions, c.insert_session, c.sessions.schema.check(session), "create_session"),
+        )
 
     def get_session_and_user(self, session_token: str) -> SessionAndUser | None:
         """The session and its user, read with one statement (a JOIN), or None.
@@ -905,13 +905,12 @@ class PeeweeAdapter:
     def create_verification_token(self, token: VerificationToken | Mapping[str, Any]) -> VerificationToken:
         """Insert a (hashed) verification token and return it."""
         c = self._c()
-        values = c.tokens.schema.check(token)
-        record = c.tokens.complete(values)
-        try:
-            c.insert_token.run(c.database, c.tokens.encode(record))
-        except PeeweeException as exc:
-            self._fail(exc, "create_verification_token", c.tokens)
-        return cast(VerificationToken, {key: record[key] for key in c.tokens.keys})
+        return cast(
+            VerificationToken,
+            self._insert(
+                c, c.tokens, c.insert_token, c.tokens.schema.check(token), "create_verification_token"
+            ),
+        )
 
     @_retry_conflicts
     def use_verification_token(self, identifier: str | None, token: str) -> VerificationToken | None:
@@ -949,13 +948,16 @@ class PeeweeAdapter:
     ) -> AdapterAuthenticator:
         """Insert a WebAuthn authenticator and return it; raises (DuplicateError, NotFoundError...) when it cannot."""
         c = self._c()
-        values = c.authenticators.schema.check(authenticator)
-        record = c.authenticators.complete(values)
-        try:
-            c.insert_authenticator.run(c.database, c.authenticators.encode(record))
-        except PeeweeException as exc:
-            self._fail(exc, "create_authenticator", c.authenticators)
-        return cast(AdapterAuthenticator, {key: record[key] for key in c.authenticators.keys})
+        return cast(
+            AdapterAuthenticator,
+            self._insert(
+                c,
+                c.authenticators,
+                c.insert_authenticator,
+                c.authenticators.schema.check(authenticator),
+                "create_authenticator",
+            ),
+        )
 
     def get_authenticator(self, credential_id: str) -> AdapterAuthenticator | None:
         """The authenticator with this credential id, or None."""

@@ -168,7 +168,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "status": Command("list the migrations and when each was applied", run_status, add_url_argument),
     "cleanup": Command(
-        "delete expired sessions and verification tokens, in small batches", run_cleanup, add_cleanup_arguments
+        "delete expired sessions and verification tokens, in small batches",
+        run_cleanup,
+        add_cleanup_arguments,
     ),
     "demo": Command(
         "run the example Flask app on SQLite: e-mail sign-in with the links printed on this console, "
