@@ -70,6 +70,20 @@ def _url_root() -> str:
     return f"{parts.scheme}://{parts.netloc}{bottle.request.script_name}"
 
 
+def _decoded(values: bottle.FormsDict) -> dict[str, str]:
+    """``values`` as text, bytes that are not UTF-8 read as U+FFFD (as Werkzeug reads them).
+
+    Bottle's own ``FormsDict.decode()`` raises UnicodeDecodeError for them, a 500.
+    """
+    if not values.recode_unicode:  # multipart: Bottle has decoded the values already
+        return dict(values.items())
+
+    def text(value: str) -> str:
+        return value.encode("latin-1").decode("utf-8", "replace")
+
+    return {text(key): text(value) for key, value in values.items()}
+
+
 def _fields() -> dict[str, str]:
     if bottle.request.method != "POST":
         return {}
@@ -78,7 +92,11 @@ def _fields() -> dict[str, str]:
         if isinstance(body, dict):
             return {key: value for key, value in body.items() if isinstance(value, str)}
         return {}
-    return dict(bottle.request.forms.decode().items())
+    try:
+        forms = bottle.request.forms
+    except UnicodeDecodeError:  # a multipart field that is not UTF-8: Bottle cannot parse the body
+        return {}
+    return _decoded(forms)
 
 
 def _to_bottle(result: WebResponse) -> bottle.HTTPResponse:
@@ -249,7 +267,7 @@ class AuthJSPlugin:
             web_request = WebRequest(
                 method=bottle.request.method,
                 url_root=_url_root(),
-                query=dict(bottle.request.query.decode().items()),
+                query=_decoded(bottle.request.query),
                 form=_fields(),
                 headers={CSRF_HEADER: bottle.request.headers.get(CSRF_HEADER, "")},
             )

@@ -329,3 +329,26 @@ def test_trusted_host_and_another_keyword(adapter: PeeweeAdapter, outbox: Outbox
     assert form_fields(link)["callbackUrl"] == base + "/"
     client.post(path, data=form_fields(link), base_url=base)
     assert client.get("/who", base_url=base).get_data(as_text=True) == "a@b.c"
+
+
+def test_bytes_that_are_not_utf8_are_read_as_flask_reads_them(client: Client, outbox: Outbox) -> None:
+    """Query strings and form bodies with invalid UTF-8 never crash a route: the bad bytes read as
+    U+FFFD (as Werkzeug decodes them), so the request gets its ordinary answer."""
+    assert client.get("/auth/signin?callbackUrl=%ff").status_code == 200
+    assert client.get("/auth/callback/email?token=%ff&email=%ff").status_code == 400
+    assert client.get("/auth/signout?callbackUrl=/%ff").status_code == 200
+    form = "application/x-www-form-urlencoded"
+    assert client.post("/auth/signout", data=b"csrfToken=%ff", content_type=form).status_code == 403
+    token = csrf(client).encode()
+    response = client.post(
+        "/auth/signout", data=b"csrfToken=" + token + b"&callbackUrl=%ff", content_type=form
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    response = client.post(
+        "/auth/signin/email", data=b"csrfToken=" + token + b"&email=%ff", content_type=form
+    )
+    assert response.status_code == 400 and not outbox
+    part = b'--XX\r\nContent-Disposition: form-data; name="csrfToken"\r\n\r\n%s\r\n--XX--\r\n'
+    multipart = "multipart/form-data; boundary=XX"
+    assert client.post("/auth/signout", data=part % b"\xff", content_type=multipart).status_code == 403
+    assert client.post("/auth/signout", data=part % token, content_type=multipart).status_code == 303
