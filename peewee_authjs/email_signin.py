@@ -284,7 +284,10 @@ class EmailSignIn:
     def _hashed(self, token: object) -> str | None:
         if not isinstance(token, str) or not token:
             return None
-        return hash_token(token, self._secret)
+        try:
+            return hash_token(token, self._secret)
+        except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): no link has it
+            return None
 
     def check(self, email: str | None, token: str) -> bool:
         """Whether the link's ``token`` (for ``email``, when given) is known and unexpired.

@@ -111,11 +111,12 @@ def safe_redirect(target: str | None, base_url: str, default: str) -> str:
 
     Safe: a path of this site (``/...``, but not ``//host`` nor ``/\\host``, which
     browsers read as another host), or an absolute http(s) URL whose origin is
-    ``base_url``'s. Control characters and backslashes are refused outright.
+    ``base_url``'s. Control characters, backslashes and lone surrogates (which no
+    ``Location`` header can carry) are refused outright.
     """
     if not target or not isinstance(target, str):
         return default
-    if any(ch < " " or ch == "\x7f" or ch == "\\" for ch in target):
+    if any(ch < " " or ch == "\x7f" or ch == "\\" or "\ud800" <= ch <= "\udfff" for ch in target):
         return default
     parts = urlsplit(target)
     if not parts.scheme and not parts.netloc:
@@ -316,7 +317,8 @@ class RequestAuth:
         token = self._csrf_from_cookie()
         if token is None or not isinstance(submitted, str) or not submitted:
             return False
-        return hmac.compare_digest(token.encode(), submitted.encode())
+        # surrogatepass: a lone surrogate (JSON can carry one) is just another wrong token
+        return hmac.compare_digest(token.encode(), submitted.encode("utf-8", "surrogatepass"))
 
 
 Handler = Callable[["AuthWeb", RequestAuth, WebRequest], WebResponse]

@@ -26,6 +26,7 @@ from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
 from tests.webflow import is_cleared
+from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
@@ -352,3 +353,8 @@ def test_bytes_that_are_not_utf8_are_read_as_flask_reads_them(client: Client, ou
     multipart = "multipart/form-data; boundary=XX"
     assert client.post("/auth/signout", data=part % b"\xff", content_type=multipart).status_code == 403
     assert client.post("/auth/signout", data=part % token, content_type=multipart).status_code == 303
+
+
+def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
+    """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
+    lone_surrogates_are_wrong_values(client, outbox)

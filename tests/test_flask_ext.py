@@ -35,6 +35,7 @@ from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
 from tests.webflow import is_cleared
+from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
@@ -640,3 +641,8 @@ def test_any_cookie_value_is_anonymous_not_an_error(client: Client, value: str) 
     response = client.get("/auth/session")
     assert response.status_code == 200 and response.get_json() is None
     assert is_cleared(set_cookies(response)[SESSION_COOKIE])
+
+
+def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
+    """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
+    lone_surrogates_are_wrong_values(client, outbox)
