@@ -25,6 +25,7 @@ from tests.webflow import confirm
 from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
+from tests.webflow import https_reads_only_prefixed_session_cookies
 from tests.webflow import is_cleared
 from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
@@ -358,3 +359,10 @@ def test_bytes_that_are_not_utf8_are_read_as_flask_reads_them(client: Client, ou
 def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
     """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
     lone_surrogates_are_wrong_values(client, outbox)
+
+
+def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """On https an injected unprefixed session cookie signs nobody in; the __Secure- ones do."""
+    app, plugin = make_app(adapter, outbox, url="https://localhost")
+    token = plugin.sessions.start(adapter.create_user({"email": "ada@example.com"})["id"])["session_token"]
+    https_reads_only_prefixed_session_cookies(Client(app), token)

@@ -34,6 +34,7 @@ from tests.webflow import confirm
 from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
+from tests.webflow import https_reads_only_prefixed_session_cookies
 from tests.webflow import is_cleared
 from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
@@ -646,3 +647,12 @@ def test_any_cookie_value_is_anonymous_not_an_error(client: Client, value: str) 
 def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
     """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
     lone_surrogates_are_wrong_values(client, outbox)
+
+
+def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """On https an injected unprefixed session cookie signs nobody in; the __Secure- ones do."""
+    app, authjs = make_app(adapter, outbox, AUTHJS_URL="https://localhost")
+    user = adapter.create_user({"email": "ada@example.com"})
+    with app.app_context():
+        token = authjs.sessions.start(user["id"])["session_token"]
+    https_reads_only_prefixed_session_cookies(app.test_client(), token)

@@ -120,3 +120,20 @@ def lone_surrogates_are_wrong_values(client: Client, outbox: Outbox) -> None:
     assert response.status_code == 303 and outbox.last_link()[1]["callbackUrl"] == ORIGIN + "/"
     response = post_json(client, "/auth/signout", csrfToken=good, callbackUrl="/" + lone)
     assert response.status_code == 303 and response.headers["Location"] in ("/", ORIGIN + "/")
+
+
+def https_reads_only_prefixed_session_cookies(client: Client, token: str) -> None:
+    """On an https site (``client``'s app configured for ``https://localhost``) the session
+    ``token`` signs the request in from ``__Secure-`` cookies only: an unprefixed cookie can be
+    set by a plain-http response or a sibling subdomain (cookie injection, session fixation)."""
+    https = "https://localhost"
+    for name, read in [
+        ("authjs.session-token", False),
+        ("next-auth.session-token", False),
+        ("__Secure-authjs.session-token", True),
+        ("__Secure-next-auth.session-token", True),
+    ]:
+        client.set_cookie(name, token, secure=name.startswith("__Secure-"))
+        body = client.get("/auth/session", base_url=https).get_json()
+        assert (body is not None) is read, name
+        client.delete_cookie(name)
