@@ -656,3 +656,16 @@ def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbo
     with app.app_context():
         token = authjs.sessions.start(user["id"])["session_token"]
     https_reads_only_prefixed_session_cookies(app.test_client(), token)
+
+
+@pytest.mark.parametrize("value", ["user-id|digest", "stale"])
+def test_a_flask_login_remember_cookie_neither_hides_the_session_nor_crashes(
+    client: Client, outbox: Outbox, value: str
+) -> None:
+    """Flask-Login reads its remember-me cookie (``remember_token``, e.g. left by another app on
+    the host) instead of calling the request loader, and decoding it needs a SECRET_KEY, which
+    AuthJS does not: with the manager AuthJS makes, the cookie changes nothing, never a 500."""
+    client.set_cookie("remember_token", value)
+    assert client.get("/private").status_code == 302
+    sign_in(client, outbox)
+    assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
