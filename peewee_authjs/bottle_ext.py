@@ -288,6 +288,10 @@ class AuthJSPlugin:
             if cookie.expires is not None:
                 options["expires"] = cookie.expires
             target.set_cookie(cookie.name, cookie.value, **options)
+        if auth.session_token is not None or auth.outgoing:  # as Flask: no shared cache mixes users
+            vary = target.get_header("Vary") or ""
+            if "cookie" not in vary.lower():
+                target.add_header("Vary", "Cookie")
 
     def _close_connection(self) -> None:
         if not self.close_connections:

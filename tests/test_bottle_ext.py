@@ -31,6 +31,7 @@ from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
+from tests.webflow import signed_in_responses_vary_on_cookie
 
 
 def make_app(adapter: PeeweeAdapter, outbox: Outbox, **options: Any) -> tuple[bottle.Bottle, AuthJSPlugin]:
@@ -366,3 +367,8 @@ def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbo
     app, plugin = make_app(adapter, outbox, url="https://localhost")
     token = plugin.sessions.start(adapter.create_user({"email": "ada@example.com"})["id"])["session_token"]
     https_reads_only_prefixed_session_cookies(Client(app), token)
+
+
+def test_signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """Pages read with the session cookie carry Vary: Cookie, as with Flask."""
+    signed_in_responses_vary_on_cookie(client, outbox)

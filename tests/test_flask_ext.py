@@ -40,6 +40,7 @@ from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
+from tests.webflow import signed_in_responses_vary_on_cookie
 
 
 def make_app(adapter: PeeweeAdapter | None, outbox: Outbox, **config: Any) -> tuple[Flask, AuthJS]:
@@ -669,3 +670,8 @@ def test_a_flask_login_remember_cookie_neither_hides_the_session_nor_crashes(
     assert client.get("/private").status_code == 302
     sign_in(client, outbox)
     assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
+
+
+def test_signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """Pages read with the session cookie carry Vary: Cookie."""
+    signed_in_responses_vary_on_cookie(client, outbox)

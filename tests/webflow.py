@@ -137,3 +137,13 @@ def https_reads_only_prefixed_session_cookies(client: Client, token: str) -> Non
         body = client.get("/auth/session", base_url=https).get_json()
         assert (body is not None) is read, name
         client.delete_cookie(name)
+
+
+def signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """A response that read the session cookie (and re-sets it) says ``Vary: Cookie``, so that no
+    shared cache hands one user's page, or their session cookie, to another."""
+    sign_in(client, outbox)
+    for path in ("/whoami", "/auth/session"):
+        response = client.get(path)
+        assert SESSION_COOKIE in set_cookies(response), path
+        assert "cookie" in response.headers.get("Vary", "").lower(), path
