@@ -66,8 +66,20 @@ _ENVIRON_KEY = "peewee_authjs.auth"
 
 
 def _url_root() -> str:
-    parts = bottle.request.urlparts
-    return f"{parts.scheme}://{parts.netloc}{bottle.request.script_name}"
+    """The app's root URL as the request reached it: scheme, ``Host`` and ``SCRIPT_NAME``, as
+    Werkzeug builds it. Bottle's ``urlparts`` prefers ``X-Forwarded-Host``/``-Proto``, which a
+    client may send and a proxy that sets ``Host`` passes through (a mailed link would point
+    at the client's host); put a proxy-fix middleware in front to trust them.
+    """
+    environ = bottle.request.environ
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST")
+    if not host:  # an HTTP/1.0 client
+        host = environ.get("SERVER_NAME", "127.0.0.1")
+        port = environ.get("SERVER_PORT")
+        if port and port != ("80" if scheme == "http" else "443"):
+            host += ":" + port
+    return f"{scheme}://{host}{bottle.request.script_name}"
 
 
 def _decoded(values: bottle.FormsDict) -> dict[str, str]:

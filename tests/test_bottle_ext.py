@@ -372,3 +372,19 @@ def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbo
 def test_signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
     """Pages read with the session cookie carry Vary: Cookie, as with Flask."""
     signed_in_responses_vary_on_cookie(client, outbox)
+
+
+def test_trusted_host_ignores_x_forwarded_headers(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """trust_host=True takes the link's origin from Host, as Flask does, never from the
+    X-Forwarded-Host/-Proto a client may send (Bottle's own urlparts prefers them): a proxy
+    that sets Host passes those through, and a mailed link would point at the attacker's host."""
+    app = bottle.Bottle()
+    app.install(AuthJSPlugin(adapter, secret=SECRET, trust_host=True, send=outbox))
+    client = Client(app)
+    base = "http://app.test:8000"
+    forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    token = client.get("/auth/csrf", base_url=base, headers=forged).get_json()["csrfToken"]
+    data = {"email": "victim@example.com", "csrfToken": token}
+    response = client.post("/auth/signin/email", data=data, base_url=base, headers=forged)
+    assert response.status_code == 303
+    assert outbox[-1][1].startswith(base + "/auth/callback/email?")
