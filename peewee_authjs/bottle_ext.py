@@ -66,8 +66,34 @@ _ENVIRON_KEY = "peewee_authjs.auth"
 
 
 def _url_root() -> str:
-    parts = bottle.request.urlparts
-    return f"{parts.scheme}://{parts.netloc}{bottle.request.script_name}"
+    """The app's root URL as the request reached it: scheme, ``Host`` and ``SCRIPT_NAME``, as
+    Werkzeug builds it. Bottle's ``urlparts`` prefers ``X-Forwarded-Host``/``-Proto``, which a
+    client may send and a proxy that sets ``Host`` passes through (a mailed link would point
+    at the client's host); put a proxy-fix middleware in front to trust them.
+    """
+    environ = bottle.request.environ
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST")
+    if not host:  # an HTTP/1.0 client
+        host = environ.get("SERVER_NAME", "127.0.0.1")
+        port = environ.get("SERVER_PORT")
+        if port and port != ("80" if scheme == "http" else "443"):
+            host += ":" + port
+    return f"{scheme}://{host}{bottle.request.script_name}"
+
+
+def _decoded(values: bottle.FormsDict) -> dict[str, str]:
+    """``values`` as text, bytes that are not UTF-8 read as U+FFFD (as Werkzeug reads them).
+
+    Bottle's own ``FormsDict.decode()`` raises UnicodeDecodeError for them, a 500.
+    """
+    if not values.recode_unicode:  # multipart: Bottle has decoded the values already
+        return dict(values.items())
+
+    def text(value: str) -> str:
+        return value.encode("latin-1").decode("utf-8", "replace")
+
+    return {text(key): text(value) for key, value in values.items()}
 
 
 def _fields() -> dict[str, str]:
@@ -78,7 +104,11 @@ def _fields() -> dict[str, str]:
         if isinstance(body, dict):
             return {key: value for key, value in body.items() if isinstance(value, str)}
         return {}
-    return dict(bottle.request.forms.decode().items())
+    try:
+        forms = bottle.request.forms
+    except UnicodeDecodeError:  # a multipart field that is not UTF-8: Bottle cannot parse the body
+        return {}
+    return _decoded(forms)
 
 
 def _to_bottle(result: WebResponse) -> bottle.HTTPResponse:
@@ -249,7 +279,7 @@ class AuthJSPlugin:
             web_request = WebRequest(
                 method=bottle.request.method,
                 url_root=_url_root(),
-                query=dict(bottle.request.query.decode().items()),
+                query=_decoded(bottle.request.query),
                 form=_fields(),
                 headers={CSRF_HEADER: bottle.request.headers.get(CSRF_HEADER, "")},
             )
@@ -270,6 +300,10 @@ class AuthJSPlugin:
             if cookie.expires is not None:
                 options["expires"] = cookie.expires
             target.set_cookie(cookie.name, cookie.value, **options)
+        if auth.session_token is not None or auth.outgoing:  # as Flask: no shared cache mixes users
+            vary = target.get_header("Vary") or ""
+            if "cookie" not in vary.lower():
+                target.add_header("Vary", "Cookie")
 
     def _close_connection(self) -> None:
         if not self.close_connections:

@@ -50,6 +50,7 @@ from peewee_authjs.queries import database_errors
 from peewee_authjs.queries import write_transaction
 from peewee_authjs.sessions import SessionManager
 from peewee_authjs.statements import slot
+from peewee_authjs.validation import check_text
 
 logger = logging.getLogger("peewee_authjs.email")
 
@@ -284,7 +285,10 @@ class EmailSignIn:
     def _hashed(self, token: object) -> str | None:
         if not isinstance(token, str) or not token:
             return None
-        return hash_token(token, self._secret)
+        try:
+            return hash_token(token, self._secret)
+        except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): no link has it
+            return None
 
     def check(self, email: str | None, token: str) -> bool:
         """Whether the link's ``token`` (for ``email``, when given) is known and unexpired.
@@ -295,6 +299,11 @@ class EmailSignIn:
         hashed = self._hashed(token)
         if hashed is None or (email is not None and not isinstance(email, str)):
             return False
+        if email is not None:
+            try:  # a NUL (PostgreSQL refuses it), a lone surrogate, too long: no row holds it
+                check_text(email, "email", _MAX_EMAIL_CHARS)
+            except InvalidInputError:
+                return False
         V = self.adapter.models.VerificationToken
         live = (V.token == slot("token")) & (V.expires >= slot("now"))
         params = {"token": hashed, "now": V.expires.db_value(self.sessions.now()), "identifier": email}

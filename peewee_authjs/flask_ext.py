@@ -150,6 +150,19 @@ class User(UserMixin):  # type: ignore[misc]
         return self.record.get("email_verified")
 
 
+class _LoginManager(LoginManager):  # type: ignore[misc]
+    """The Flask-Login manager AuthJS makes when the app has none.
+
+    Flask's session is not used, so Flask-Login's remember-me cookie is never one of
+    ours. Flask-Login reads that cookie (``remember_token``, e.g. left by another app
+    on the host) instead of calling the request loader, and decoding it needs a
+    ``SECRET_KEY``: here the request loader answers in its place.
+    """
+
+    def _load_user_from_remember_cookie(self, cookie: str) -> User | None:
+        return cast(User | None, self._load_user_from_request(request))
+
+
 def _seconds(value: Any, name: str) -> timedelta:
     if isinstance(value, timedelta):
         return value
@@ -266,7 +279,7 @@ class AuthJS:
     def _wire_login(self, app: Flask) -> None:
         manager = self.login_manager or getattr(app, "login_manager", None)
         if manager is None:
-            manager = LoginManager()
+            manager = _LoginManager()
             manager.init_app(app)
             manager.login_view = f"{BLUEPRINT}.signin"
             manager.login_message = None  # a flash() would need Flask's session and SECRET_KEY

@@ -87,10 +87,17 @@ def session_cookie_name(*, secure: bool, v4: bool = False) -> str:
     return _SECURE_PREFIX + name if secure else name
 
 
-def find_session_token(cookies: Mapping[str, str]) -> str | None:
+def find_session_token(cookies: Mapping[str, str], *, secure: bool = False) -> str | None:
     """The session token among a request's ``cookies``, looked up in :data:`SESSION_COOKIE_NAMES`
-    order; None when none of them is set (or set empty)."""
+    order; None when none of them is set (or set empty).
+
+    :param secure: the site is served over https: only the ``__Secure-`` names count, as
+        Auth.js reads only its own name there (a plain-http response or a sibling subdomain
+        can set an unprefixed cookie, and so choose the session; a prefixed one they cannot).
+    """
     for name in SESSION_COOKIE_NAMES:
+        if secure and not name.startswith(_SECURE_PREFIX):
+            continue
         value = cookies.get(name)
         if value:
             return value

@@ -11,7 +11,10 @@ the request ends with.
 The rules are Auth.js's (``@auth/core``):
 
 - the session cookie holds the raw session token (``authjs.session-token``,
-  ``__Secure-`` prefixed on https; the v4 names are read too); a valid session
+  ``__Secure-`` prefixed on https; the v4 names are read too). On https only the
+  ``__Secure-`` names are read, as Auth.js reads only its own name there: a
+  plain-http response or a sibling subdomain can set an unprefixed cookie and so
+  sign the browser into a session of the attacker's choosing; a valid session
   re-sets it with the expiry ``now + max_age`` on every read, an unknown, expired or
   tampered token clears it;
 - every POST carries a CSRF token checked against the ``authjs.csrf-token`` cookie
@@ -111,11 +114,12 @@ def safe_redirect(target: str | None, base_url: str, default: str) -> str:
 
     Safe: a path of this site (``/...``, but not ``//host`` nor ``/\\host``, which
     browsers read as another host), or an absolute http(s) URL whose origin is
-    ``base_url``'s. Control characters and backslashes are refused outright.
+    ``base_url``'s. Control characters, backslashes and lone surrogates (which no
+    ``Location`` header can carry) are refused outright.
     """
     if not target or not isinstance(target, str):
         return default
-    if any(ch < " " or ch == "\x7f" or ch == "\\" for ch in target):
+    if any(ch < " " or ch == "\x7f" or ch == "\\" or "\ud800" <= ch <= "\udfff" for ch in target):
         return default
     parts = urlsplit(target)
     if not parts.scheme and not parts.netloc:
@@ -137,7 +141,7 @@ class WebSettings:
     :param base_path: where the routes live under the app's root (Auth.js: ``/auth``).
     :param secure_cookies: ``__Secure-``/``__Host-`` names and the ``Secure`` attribute;
         None decides by the scheme of ``url`` (or of the request).
-    :param v4_cookies: write next-auth v4's session cookie name (both are always read).
+    :param v4_cookies: write next-auth v4's session cookie name (both are read).
     :param max_age: session lifetime (Auth.js ``session.maxAge``).
     :param update_age: at most how often a read extends a session (``session.updateAge``).
     :param link_max_age: how long an e-mailed link works.
@@ -217,7 +221,12 @@ class RequestAuth:
         self.base_url = base_url
         self.secure = web.secure_for(base_url)
         self._cookies = cookies
-        self.present = [name for name in SESSION_COOKIE_NAMES if cookies.get(name)]
+        #: The session cookies the request sent (on https, only the ``__Secure-`` ones count).
+        self.present = [
+            name
+            for name in SESSION_COOKIE_NAMES
+            if cookies.get(name) and (name.startswith("__Secure-") or not self.secure)
+        ]
         self.session_token: str | None = cookies[self.present[0]] if self.present else None
         self._read = False
         self._found: SessionAndUser | None = None
@@ -316,7 +325,8 @@ class RequestAuth:
         token = self._csrf_from_cookie()
         if token is None or not isinstance(submitted, str) or not submitted:
             return False
-        return hmac.compare_digest(token.encode(), submitted.encode())
+        # surrogatepass: a lone surrogate (JSON can carry one) is just another wrong token
+        return hmac.compare_digest(token.encode(), submitted.encode("utf-8", "surrogatepass"))
 
 
 Handler = Callable[["AuthWeb", RequestAuth, WebRequest], WebResponse]

@@ -25,10 +25,13 @@ from tests.webflow import confirm
 from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
+from tests.webflow import https_reads_only_prefixed_session_cookies
 from tests.webflow import is_cleared
+from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
+from tests.webflow import signed_in_responses_vary_on_cookie
 
 
 def make_app(adapter: PeeweeAdapter, outbox: Outbox, **options: Any) -> tuple[bottle.Bottle, AuthJSPlugin]:
@@ -329,3 +332,59 @@ def test_trusted_host_and_another_keyword(adapter: PeeweeAdapter, outbox: Outbox
     assert form_fields(link)["callbackUrl"] == base + "/"
     client.post(path, data=form_fields(link), base_url=base)
     assert client.get("/who", base_url=base).get_data(as_text=True) == "a@b.c"
+
+
+def test_bytes_that_are_not_utf8_are_read_as_flask_reads_them(client: Client, outbox: Outbox) -> None:
+    """Query strings and form bodies with invalid UTF-8 never crash a route: the bad bytes read as
+    U+FFFD (as Werkzeug decodes them), so the request gets its ordinary answer."""
+    assert client.get("/auth/signin?callbackUrl=%ff").status_code == 200
+    assert client.get("/auth/callback/email?token=%ff&email=%ff").status_code == 400
+    assert client.get("/auth/signout?callbackUrl=/%ff").status_code == 200
+    form = "application/x-www-form-urlencoded"
+    assert client.post("/auth/signout", data=b"csrfToken=%ff", content_type=form).status_code == 403
+    token = csrf(client).encode()
+    response = client.post(
+        "/auth/signout", data=b"csrfToken=" + token + b"&callbackUrl=%ff", content_type=form
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    response = client.post(
+        "/auth/signin/email", data=b"csrfToken=" + token + b"&email=%ff", content_type=form
+    )
+    assert response.status_code == 400 and not outbox
+    part = b'--XX\r\nContent-Disposition: form-data; name="csrfToken"\r\n\r\n%s\r\n--XX--\r\n'
+    multipart = "multipart/form-data; boundary=XX"
+    assert client.post("/auth/signout", data=part % b"\xff", content_type=multipart).status_code == 403
+    assert client.post("/auth/signout", data=part % token, content_type=multipart).status_code == 303
+
+
+def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
+    """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
+    lone_surrogates_are_wrong_values(client, outbox)
+
+
+def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """On https an injected unprefixed session cookie signs nobody in; the __Secure- ones do."""
+    app, plugin = make_app(adapter, outbox, url="https://localhost")
+    token = plugin.sessions.start(adapter.create_user({"email": "ada@example.com"})["id"])["session_token"]
+    https_reads_only_prefixed_session_cookies(Client(app), token)
+
+
+def test_signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """Pages read with the session cookie carry Vary: Cookie, as with Flask."""
+    signed_in_responses_vary_on_cookie(client, outbox)
+
+
+def test_trusted_host_ignores_x_forwarded_headers(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """trust_host=True takes the link's origin from Host, as Flask does, never from the
+    X-Forwarded-Host/-Proto a client may send (Bottle's own urlparts prefers them): a proxy
+    that sets Host passes those through, and a mailed link would point at the attacker's host."""
+    app = bottle.Bottle()
+    app.install(AuthJSPlugin(adapter, secret=SECRET, trust_host=True, send=outbox))
+    client = Client(app)
+    base = "http://app.test:8000"
+    forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    token = client.get("/auth/csrf", base_url=base, headers=forged).get_json()["csrfToken"]
+    data = {"email": "victim@example.com", "csrfToken": token}
+    response = client.post("/auth/signin/email", data=data, base_url=base, headers=forged)
+    assert response.status_code == 303
+    assert outbox[-1][1].startswith(base + "/auth/callback/email?")

@@ -275,6 +275,18 @@ def test_check_refuses_wrong_email_tampered_and_unknown(signin: EmailSignIn, out
     assert signin.check(address, "") is False
 
 
+@pytest.mark.parametrize("address", ["ada@example.com\x00", "\ud800@example.com", "a" * 300 + "@example.com"])
+def test_check_of_an_address_no_row_can_hold_is_false(
+    signin: EmailSignIn, outbox: Outbox, address: str
+) -> None:
+    """The link's GET passes its ``email=`` straight to check(): an address with a NUL (which
+    PostgreSQL refuses in a query), a lone surrogate or longer than the column is False, not an error."""
+    signin.send_link("ada@example.com")
+    _address, token, _ = outbox.last()
+    assert signin.check(address, token) is False
+    assert signin.check("ada@example.com", token) is True
+
+
 def test_check_expiry_boundary(signin: EmailSignIn, outbox: Outbox, clock: Clock) -> None:
     """A link is valid up to and including its expiry instant, invalid a millisecond after."""
     signin.send_link("ada@example.com")

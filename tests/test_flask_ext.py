@@ -34,10 +34,13 @@ from tests.webflow import confirm
 from tests.webflow import cookie_expires
 from tests.webflow import csrf
 from tests.webflow import form_fields
+from tests.webflow import https_reads_only_prefixed_session_cookies
 from tests.webflow import is_cleared
+from tests.webflow import lone_surrogates_are_wrong_values
 from tests.webflow import request_link
 from tests.webflow import set_cookies
 from tests.webflow import sign_in
+from tests.webflow import signed_in_responses_vary_on_cookie
 
 
 def make_app(adapter: PeeweeAdapter | None, outbox: Outbox, **config: Any) -> tuple[Flask, AuthJS]:
@@ -640,3 +643,35 @@ def test_any_cookie_value_is_anonymous_not_an_error(client: Client, value: str) 
     response = client.get("/auth/session")
     assert response.status_code == 200 and response.get_json() is None
     assert is_cleared(set_cookies(response)[SESSION_COOKIE])
+
+
+def test_lone_surrogates_in_json_are_wrong_values_not_a_500(client: Client, outbox: Outbox) -> None:
+    """JSON bodies may hold lone surrogates: each route answers as for any wrong value, never 500."""
+    lone_surrogates_are_wrong_values(client, outbox)
+
+
+def test_https_reads_only_prefixed_session_cookies(adapter: PeeweeAdapter, outbox: Outbox) -> None:
+    """On https an injected unprefixed session cookie signs nobody in; the __Secure- ones do."""
+    app, authjs = make_app(adapter, outbox, AUTHJS_URL="https://localhost")
+    user = adapter.create_user({"email": "ada@example.com"})
+    with app.app_context():
+        token = authjs.sessions.start(user["id"])["session_token"]
+    https_reads_only_prefixed_session_cookies(app.test_client(), token)
+
+
+@pytest.mark.parametrize("value", ["user-id|digest", "stale"])
+def test_a_flask_login_remember_cookie_neither_hides_the_session_nor_crashes(
+    client: Client, outbox: Outbox, value: str
+) -> None:
+    """Flask-Login reads its remember-me cookie (``remember_token``, e.g. left by another app on
+    the host) instead of calling the request loader, and decoding it needs a SECRET_KEY, which
+    AuthJS does not: with the manager AuthJS makes, the cookie changes nothing, never a 500."""
+    client.set_cookie("remember_token", value)
+    assert client.get("/private").status_code == 302
+    sign_in(client, outbox)
+    assert client.get("/private").get_data(as_text=True) == "hello ada@example.com"
+
+
+def test_signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """Pages read with the session cookie carry Vary: Cookie."""
+    signed_in_responses_vary_on_cookie(client, outbox)

@@ -207,7 +207,7 @@ def create_app(adapter: PeeweeAdapter, sessions: SessionManager, issuer: str, *,
                 sessions,
                 profile=profile,
                 account=account,
-                session_token=find_session_token(request.cookies),
+                session_token=find_session_token(request.cookies, secure=request.is_secure),
             )
         except OAuthAccountNotLinkedError:
             return redirect("/auth/error?error=OAuthAccountNotLinked")
@@ -231,7 +231,7 @@ def create_app(adapter: PeeweeAdapter, sessions: SessionManager, issuer: str, *,
 
     @app.get("/me")
     def me() -> Any:
-        found = sessions.read(find_session_token(request.cookies))
+        found = sessions.read(find_session_token(request.cookies, secure=request.is_secure))
         return jsonify(
             None if found is None else {"id": found["user"]["id"], "email": found["user"]["email"]}
         )

@@ -115,6 +115,17 @@ def test_find_session_token_prefers_secure_then_v5() -> None:
     assert find_session_token({"other": "x"}) is None
 
 
+def test_find_session_token_on_https_reads_only_secure_names() -> None:
+    """secure=True (an https site): only the __Secure- names count, since a plain-http response
+    or a sibling subdomain can set an unprefixed cookie and pick the session; v5 before v4."""
+    injected = {"authjs.session-token": "planted", "next-auth.session-token": "planted4"}
+    assert find_session_token(injected, secure=True) is None
+    assert find_session_token({**injected, "__Secure-next-auth.session-token": "s4"}, secure=True) == "s4"
+    both = {**injected, "__Secure-next-auth.session-token": "s4", "__Secure-authjs.session-token": "s5"}
+    assert find_session_token(both, secure=True) == "s5"
+    assert find_session_token(injected, secure=False) == "planted"
+
+
 def test_cookie_carries_token_expiry_and_authjs_attributes(sessions: SessionManager, user_id: str) -> None:
     """The cookie holds the raw token, expires with the session, and is HttpOnly, Lax, Path=/."""
     session = sessions.start(user_id)

@@ -36,6 +36,7 @@ BASE = "https://app.example"
         ("//evil.example/", "/"),
         ("/\\evil.example/", "/"),
         ("/ok\r\nSet-Cookie: x=1", "/"),
+        ("/caf\ud800", "/"),  # a lone surrogate: no Location header can carry it
         ("javascript:alert(1)", "/"),
         ("data:text/html,hi", "/"),
         ("dashboard", "/"),
@@ -58,6 +59,7 @@ def test_safe_redirect_never_leaves_the_origin(target: str) -> None:
         or (result.lower().startswith(BASE + "/") or result.lower() == BASE)
     )
     assert "\\" not in result and "\n" not in result
+    result.encode("utf-8")  # a lone surrogate never gets through
 
 
 def test_js_iso_is_javascripts_format() -> None:

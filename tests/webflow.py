@@ -5,6 +5,7 @@ They drive a :class:`werkzeug.test.Client`, which keeps cookies as a browser doe
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from datetime import timezone
@@ -94,3 +95,55 @@ def is_cleared(line: str) -> bool:
     """Whether a Set-Cookie line deletes its cookie (empty value, expired in the past)."""
     value = line.split(";", 1)[0].split("=", 1)[1]
     return value in ("", '""') and cookie_expires(line).year == 1970
+
+
+def post_json(client: Client, route: str, **fields: str) -> TestResponse:
+    """POST ``fields`` as a JSON body, written with ``\\uXXXX`` escapes (so lone surrogates go through)."""
+    return client.post(route, data=json.dumps(fields, ensure_ascii=True), content_type="application/json")
+
+
+def lone_surrogates_are_wrong_values(client: Client, outbox: Outbox) -> None:
+    """A CSRF token, link token or callbackUrl holding a lone surrogate (JSON can carry one, UTF-8
+    cannot encode it) is refused or ignored as any wrong value is: 403, 400, the default redirect."""
+    lone = "\ud800"
+    sign_in(client, outbox)
+    request_link(client, outbox, "bob@example.com")
+    good = csrf(client)
+    assert post_json(client, "/auth/signout", csrfToken=lone).status_code == 403
+    assert post_json(client, "/protected", csrfToken=good + lone).status_code == 403
+    assert post_json(client, "/auth/callback/email", csrfToken=good, token=lone).status_code == 400
+    response = post_json(client, "/auth/callback/email", csrfToken=good, token=lone, email="bob@example.com")
+    assert response.status_code == 400
+    response = post_json(
+        client, "/auth/signin/email", csrfToken=good, email="carol@example.com", callbackUrl="/" + lone
+    )
+    assert response.status_code == 303 and outbox.last_link()[1]["callbackUrl"] == ORIGIN + "/"
+    response = post_json(client, "/auth/signout", csrfToken=good, callbackUrl="/" + lone)
+    assert response.status_code == 303 and response.headers["Location"] in ("/", ORIGIN + "/")
+
+
+def https_reads_only_prefixed_session_cookies(client: Client, token: str) -> None:
+    """On an https site (``client``'s app configured for ``https://localhost``) the session
+    ``token`` signs the request in from ``__Secure-`` cookies only: an unprefixed cookie can be
+    set by a plain-http response or a sibling subdomain (cookie injection, session fixation)."""
+    https = "https://localhost"
+    for name, read in [
+        ("authjs.session-token", False),
+        ("next-auth.session-token", False),
+        ("__Secure-authjs.session-token", True),
+        ("__Secure-next-auth.session-token", True),
+    ]:
+        client.set_cookie(name, token, secure=name.startswith("__Secure-"))
+        body = client.get("/auth/session", base_url=https).get_json()
+        assert (body is not None) is read, name
+        client.delete_cookie(name)
+
+
+def signed_in_responses_vary_on_cookie(client: Client, outbox: Outbox) -> None:
+    """A response that read the session cookie (and re-sets it) says ``Vary: Cookie``, so that no
+    shared cache hands one user's page, or their session cookie, to another."""
+    sign_in(client, outbox)
+    for path in ("/whoami", "/auth/session"):
+        response = client.get(path)
+        assert SESSION_COOKIE in set_cookies(response), path
+        assert "cookie" in response.headers.get("Vary", "").lower(), path
