@@ -30,6 +30,7 @@ from typing import NoReturn
 from typing import TypeVar
 from typing import cast
 
+import peewee
 from peewee import JOIN
 from peewee import BooleanField
 from peewee import Database
@@ -137,12 +138,26 @@ def _decoder(field: Field, dialect: Dialect) -> Decoder | None:
     return python_value
 
 
+#: Peewee fields whose ``db_value`` leaves a value that passed validation as it is; every other
+#: field (Peewee's ``UUIDField``, ``TimeField``..., or your own) converts through its ``db_value``.
+_PLAIN_FIELDS = (
+    peewee.CharField,
+    peewee.TextField,
+    peewee.IntegerField,
+    peewee.BigIntegerField,
+    peewee.SmallIntegerField,
+    peewee.BooleanField,
+    peewee.FloatField,
+    peewee.DoubleField,
+)
+
+
 def _encoder(field: Field, dialect: Dialect) -> Callable[[Any], Any] | None:
     if isinstance(field, ForeignKeyField):
         return _encoder(field.rel_field, dialect)
     if isinstance(field, UTCDateTimeField):
         return datetime_encoder(dialect)
-    if isinstance(field, (UUIDTextField,)) or type(field).__module__ == "peewee":
+    if isinstance(field, UUIDTextField) or type(field) in _PLAIN_FIELDS:
         return None
     db_value: Callable[[Any], Any] = field.db_value
     return db_value

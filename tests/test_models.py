@@ -15,6 +15,8 @@ from peewee import Database
 from peewee import DatabaseProxy
 from peewee import IntegerField
 from peewee import SqliteDatabase
+from peewee import TimeField
+from peewee import UUIDField
 
 from peewee_authjs import BackendError
 from peewee_authjs import PeeweeAdapter
@@ -165,6 +167,34 @@ def test_custom_model_fields_are_validated(database: Database) -> None:
         adapter.create_user({"logins": "three"})
     with pytest.raises(InvalidInputError, match="did you mean 'phone_number'"):
         adapter.create_user({"phoneNumber": "1"})
+
+
+class ExternalUser(models.User):
+    """A custom user whose extra columns are Peewee fields that convert their values (db_value)."""
+
+    external_id = UUIDField(null=True)
+    wakes_at = TimeField(null=True)
+
+
+def test_custom_peewee_fields_are_converted_on_every_backend(database: Database) -> None:
+    """Extra Peewee fields go through their own db_value: a uuid.UUID and a time are stored on every backend.
+
+    SQLite's driver cannot bind a ``uuid.UUID`` or a ``time`` itself; Peewee's fields turn them into
+    what it stores, and the adapter must let them, on writes as on updates.
+    """
+    from datetime import time
+
+    adapter = PeeweeAdapter(database, models={"User": ExternalUser})
+    adapter.create_tables()
+    external = uuid.UUID("12345678-1234-4234-8234-123456789abc")
+    user = adapter.create_user({"email": "e@x.io", "external_id": external, "wakes_at": time(6, 30)})
+    stored = adapter.get_user(user["id"])
+    assert stored is not None
+    assert stored["external_id"] == external and stored["wakes_at"] == time(6, 30)
+    other = uuid.UUID("87654321-4321-4321-8321-cba987654321")
+    updated = adapter.update_user({"id": user["id"], "external_id": other, "wakes_at": time(7, 15)})
+    assert updated is not None and updated["external_id"] == other and updated["wakes_at"] == time(7, 15)
+    assert adapter.get_user(user["id"]) == updated
 
 
 def test_one_model_class_serves_two_databases(tmp_path: Path) -> None:
