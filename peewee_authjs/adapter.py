@@ -621,14 +621,18 @@ class PeeweeAdapter:
             _discard_connection(db)
 
     @staticmethod
-    def _lookup_text(value: Any, name: str, max_chars: int = 255) -> str | None:
-        """A lookup key as the column can hold it, or None when no row can match it."""
-        if type(value) is str and len(value) <= max_chars and value.isascii() and "\x00" not in value:
+    def _lookup_text(value: Any, name: str) -> str | None:
+        """A lookup key as a column can hold it, or None when no row can match it.
+
+        No length limit of its own: a custom model may widen the column (a key longer than the
+        column simply matches nothing).
+        """
+        if type(value) is str and len(value) <= 255 and value.isascii() and "\x00" not in value:
             return value  # the usual key: nothing to check further (see check_text)
         if not isinstance(value, str):
             raise InvalidInputError(f"{name}: expected a string, got {type(value).__name__}", name)
         try:
-            return check_text(value, name, max_chars)
+            return check_text(value, name)
         except InvalidInputError:
             return None
 

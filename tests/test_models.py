@@ -197,6 +197,28 @@ def test_custom_peewee_fields_are_converted_on_every_backend(database: Database)
     assert adapter.get_user(user["id"]) == updated
 
 
+class LongTokenSession(models.Session):
+    """A custom session whose token column is wider than Sequelize's VARCHAR(255)."""
+
+    session_token = CharField(max_length=512)
+
+
+def test_custom_wider_token_column_is_found_by_every_lookup(database: Database) -> None:
+    """A token the custom column stored (longer than 255) is found, updated and deleted by that token."""
+    adapter = PeeweeAdapter(database, models={"Session": LongTokenSession})
+    adapter.create_tables()
+    user = adapter.create_user({"email": "long@x.io"})
+    token = "t" * 400
+    session = adapter.create_session({"session_token": token, "user_id": user["id"], "expires": LATER})
+    found = adapter.get_session_and_user(token)
+    assert found is not None and found["session"] == session
+    later = LATER + timedelta(days=1)
+    assert adapter.update_session({"session_token": token, "expires": later}) == {**session, "expires": later}
+    assert adapter.delete_session(token) == {**session, "expires": later}
+    assert count(database, "sessions") == 0
+    assert adapter.get_session_and_user("t" * 600) is None
+
+
 def test_one_model_class_serves_two_databases(tmp_path: Path) -> None:
     """The classes passed in stay unbound, so two adapters on two databases do not interfere."""
     first = PeeweeAdapter(f"sqlite:///{tmp_path / 'one.db'}", models={"User": PhoneUser})
