@@ -41,6 +41,7 @@ from peewee import ForeignKeyField
 from peewee import IntegrityError
 from peewee import InterfaceError
 from peewee import Model
+from peewee import ModelIndex
 from peewee import OperationalError
 from peewee import PeeweeException
 
@@ -437,6 +438,13 @@ def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
         if name.replace("_", "").lower() in squashed:
             return squashed[name.replace("_", "").lower()]
         for index in table.model._meta.indexes:
+            if isinstance(index, ModelIndex):  # Model.add_index(): named when it was made
+                if getattr(index, "_name", None) == name:
+                    expressions = getattr(index, "_expressions", ())
+                    return ", ".join(column_key(f) for f in expressions if isinstance(f, Field))
+                continue
+            if not isinstance(index, (tuple, list)):  # SQL("...")
+                continue
             fields, _unique = index
             columns = [str(table.model._meta.fields[f].column_name) for f in fields]
             if name.endswith("_".join(columns)):

@@ -219,6 +219,28 @@ def test_custom_wider_token_column_is_found_by_every_lookup(database: Database) 
     assert adapter.get_session_and_user("t" * 600) is None
 
 
+class IndexedAccount(models.Account):
+    """A custom account with a unique index of its own, declared with ``add_index``."""
+
+
+IndexedAccount.add_index(IndexedAccount.scope, IndexedAccount.token_type, unique=True)
+
+
+def test_custom_unique_index_violation_is_a_duplicate_error_naming_its_columns(database: Database) -> None:
+    """A custom model's own unique index (a ModelIndex) is named in DuplicateError on every backend."""
+    from peewee_authjs import DuplicateError
+
+    adapter = PeeweeAdapter(database, models={"Account": IndexedAccount})
+    adapter.create_tables()
+    user = adapter.create_user({})
+    account = {"user_id": user["id"], "type": "oauth", "provider": "p", "scope": "s", "token_type": "t"}
+    adapter.link_account({**account, "provider_account_id": "1"})
+    with pytest.raises(DuplicateError, match=r"scope, token_type") as info:
+        adapter.link_account({**account, "provider_account_id": "2"})
+    assert info.value.key == "scope, token_type"
+    assert count(database, "accounts") == 1
+
+
 def test_one_model_class_serves_two_databases(tmp_path: Path) -> None:
     """The classes passed in stay unbound, so two adapters on two databases do not interfere."""
     first = PeeweeAdapter(f"sqlite:///{tmp_path / 'one.db'}", models={"User": PhoneUser})
