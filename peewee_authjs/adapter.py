@@ -252,6 +252,19 @@ class _Compiled:
             {"counter": lambda value: check_int(value, "authenticator.counter", _COUNTER_RANGE)},
         )
         self._update_cache: dict[tuple[str, tuple[str, ...]], Statement] = {}
+        #: The longest key each lookup's column holds (None: no limit but the TEXT one).
+        self.key_lengths: dict[str, int | None] = {
+            name: getattr(field, "max_length", None)
+            for name, field in (
+                ("email", U.email),
+                ("provider", A.provider),
+                ("provider_account_id", A.provider_account_id),
+                ("session_token", S.session_token),
+                ("token", V.token),
+                ("identifier", V.identifier),
+                ("credential_id", W.credential_id),
+            )
+        }
 
         users, accounts, sessions = self.users, self.accounts, self.sessions
         self.user_by_id = self.select(users, U.id == slot("id"), args=("id",))
@@ -628,19 +641,17 @@ class PeeweeAdapter:
             self._lost.remove(state.conn)
             _discard_connection(db)
 
-    @staticmethod
-    def _lookup_text(value: Any, name: str) -> str | None:
-        """A lookup key as a column can hold it, or None when no row can match it.
+    def _lookup_text(self, value: Any, name: str) -> str | None:
+        """A lookup key as its column can hold it, or None when no row can match it.
 
-        No length limit of its own: a custom model may widen the column (a key longer than the
-        column simply matches nothing).
+        A key longer than its column (255 characters, or what a custom model declares) is None.
         """
         if type(value) is str and len(value) <= 255 and value.isascii() and "\x00" not in value:
             return value  # the usual key: nothing to check further (see check_text)
         if not isinstance(value, str):
             raise InvalidInputError(f"{name}: expected a string, got {type(value).__name__}", name)
         try:
-            return check_text(value, name)
+            return check_text(value, name, self._c().key_lengths.get(name))
         except InvalidInputError:
             return None
 
