@@ -554,6 +554,8 @@ class PeeweeAdapter:
         self.models: BoundModels = bind_models(database, models)
         self._proxy = isinstance(database, DatabaseProxy)
         self._compiled: _Compiled | None = None
+        # The models' own table settings, which create_tables() replaces on MySQL.
+        self._table_settings: dict[type[Model], Any] = {}
         # Lost connections that a caller's transaction still held: closed by the next call.
         self._lost: list[Any] = []
 
@@ -672,10 +674,11 @@ class PeeweeAdapter:
         """
         database = self._db()
         models = list(self.models)
-        if dialect_of(database) == "mysql":
-            settings = mysql_table_settings(database)
-            for model in models:
-                model._meta.table_settings = list(settings)
+        mysql = mysql_table_settings(database) if dialect_of(database) == "mysql" else None
+        for model in models:
+            # MySQL's settings must not stick once a DatabaseProxy is moved to another backend.
+            own = self._table_settings.setdefault(model, model._meta.table_settings)
+            model._meta.table_settings = list(mysql) if mysql is not None else own
         database.create_tables(models, safe=True)
         if self._compiled is not None:
             self._compiled.has_authenticators = None

@@ -270,6 +270,28 @@ def test_database_proxy_initialised_later(tmp_path: Path) -> None:
     assert adapter.get_user(user["id"]) is None
 
 
+def test_database_proxy_reinitialised_to_another_backend_creates_its_tables(
+    database: Database, tmp_path: Path
+) -> None:
+    """A proxy moved from any backend to SQLite (and back) gets tables in each one's own DDL.
+
+    MySQL's table settings (ENGINE=InnoDB...) must not stick to the models once the proxy is on SQLite.
+    """
+    proxy = DatabaseProxy()
+    adapter = PeeweeAdapter(proxy)
+    proxy.initialize(database)
+    adapter.create_tables()
+    adapter.create_user({"email": "first@x.io"})
+    proxy.initialize(open_database(f"sqlite:///{tmp_path / 'other.db'}"))
+    adapter.create_tables()
+    user = adapter.create_user({"email": "second@x.io"})
+    assert adapter.get_user(user["id"]) == user
+    proxy.initialize(database)
+    adapter.drop_tables()
+    adapter.create_tables()
+    assert adapter.get_user_by_email("first@x.io") is None
+
+
 def test_url_opens_sqlite_with_the_pragmas(tmp_path: Path) -> None:
     """PeeweeAdapter(url) turns on WAL, foreign keys, the busy timeout and the rest on every connection."""
     adapter = PeeweeAdapter(f"sqlite:///{tmp_path / 'auth.db'}")
