@@ -322,8 +322,11 @@ class _Compiled:
         auths = self.authenticators
         self.insert_authenticator = self.insert(auths)
         self.authenticator_by_id = self.select(auths, W.credential_id == slot("id"), args=("id",))
+        # Code-point order on every backend: a PostgreSQL database's own collation may be linguistic
+        # (en_US sorts "a_2" before "B-1"); SQLite and the MySQL tables compare bytes already.
+        by_credential = W.credential_id.collate('"C"') if dialect == "postgres" else W.credential_id
         self.authenticators_by_user = self.statement(
-            W.select(*auths.fields).where(W.user == slot("id")).order_by(W.credential_id),
+            W.select(*auths.fields).where(W.user == slot("id")).order_by(by_credential),
             auths,
             args=("id",),
         )
