@@ -30,6 +30,7 @@ from typing import NoReturn
 from typing import TypeVar
 from typing import cast
 
+import peewee
 from peewee import JOIN
 from peewee import BooleanField
 from peewee import Database
@@ -40,6 +41,7 @@ from peewee import ForeignKeyField
 from peewee import IntegrityError
 from peewee import InterfaceError
 from peewee import Model
+from peewee import ModelIndex
 from peewee import OperationalError
 from peewee import PeeweeException
 
@@ -137,12 +139,26 @@ def _decoder(field: Field, dialect: Dialect) -> Decoder | None:
     return python_value
 
 
+#: Peewee fields whose ``db_value`` leaves a value that passed validation as it is; every other
+#: field (Peewee's ``UUIDField``, ``TimeField``..., or your own) converts through its ``db_value``.
+_PLAIN_FIELDS = (
+    peewee.CharField,
+    peewee.TextField,
+    peewee.IntegerField,
+    peewee.BigIntegerField,
+    peewee.SmallIntegerField,
+    peewee.BooleanField,
+    peewee.FloatField,
+    peewee.DoubleField,
+)
+
+
 def _encoder(field: Field, dialect: Dialect) -> Callable[[Any], Any] | None:
     if isinstance(field, ForeignKeyField):
         return _encoder(field.rel_field, dialect)
     if isinstance(field, UTCDateTimeField):
         return datetime_encoder(dialect)
-    if isinstance(field, (UUIDTextField,)) or type(field).__module__ == "peewee":
+    if isinstance(field, UUIDTextField) or type(field) in _PLAIN_FIELDS:
         return None
     db_value: Callable[[Any], Any] = field.db_value
     return db_value
@@ -236,6 +252,19 @@ class _Compiled:
             {"counter": lambda value: check_int(value, "authenticator.counter", _COUNTER_RANGE)},
         )
         self._update_cache: dict[tuple[str, tuple[str, ...]], Statement] = {}
+        #: The longest key each lookup's column holds (None: no limit but the TEXT one).
+        self.key_lengths: dict[str, int | None] = {
+            name: getattr(field, "max_length", None)
+            for name, field in (
+                ("email", U.email),
+                ("provider", A.provider),
+                ("provider_account_id", A.provider_account_id),
+                ("session_token", S.session_token),
+                ("token", V.token),
+                ("identifier", V.identifier),
+                ("credential_id", W.credential_id),
+            )
+        }
 
         users, accounts, sessions = self.users, self.accounts, self.sessions
         self.user_by_id = self.select(users, U.id == slot("id"), args=("id",))
@@ -293,8 +322,11 @@ class _Compiled:
         auths = self.authenticators
         self.insert_authenticator = self.insert(auths)
         self.authenticator_by_id = self.select(auths, W.credential_id == slot("id"), args=("id",))
+        # Code-point order on every backend: a PostgreSQL database's own collation may be linguistic
+        # (en_US sorts "a_2" before "B-1"); SQLite and the MySQL tables compare bytes already.
+        by_credential = W.credential_id.collate('"C"') if dialect == "postgres" else W.credential_id
         self.authenticators_by_user = self.statement(
-            W.select(*auths.fields).where(W.user == slot("id")).order_by(W.credential_id),
+            W.select(*auths.fields).where(W.user == slot("id")).order_by(by_credential),
             auths,
             args=("id",),
         )
@@ -422,6 +454,13 @@ def _unique_columns(exc: IntegrityError, table: _Table) -> str | None:
         if name.replace("_", "").lower() in squashed:
             return squashed[name.replace("_", "").lower()]
         for index in table.model._meta.indexes:
+            if isinstance(index, ModelIndex):  # Model.add_index(): named when it was made
+                if getattr(index, "_name", None) == name:
+                    expressions = getattr(index, "_expressions", ())
+                    return ", ".join(column_key(f) for f in expressions if isinstance(f, Field))
+                continue
+            if not isinstance(index, (tuple, list)):  # SQL("...")
+                continue
             fields, _unique = index
             columns = [str(table.model._meta.fields[f].column_name) for f in fields]
             if name.endswith("_".join(columns)):
@@ -518,6 +557,8 @@ class PeeweeAdapter:
         self.models: BoundModels = bind_models(database, models)
         self._proxy = isinstance(database, DatabaseProxy)
         self._compiled: _Compiled | None = None
+        # The models' own table settings, which create_tables() replaces on MySQL.
+        self._table_settings: dict[type[Model], Any] = {}
         # Lost connections that a caller's transaction still held: closed by the next call.
         self._lost: list[Any] = []
 
@@ -605,15 +646,17 @@ class PeeweeAdapter:
             self._lost.remove(state.conn)
             _discard_connection(db)
 
-    @staticmethod
-    def _lookup_text(value: Any, name: str, max_chars: int = 255) -> str | None:
-        """A lookup key as the column can hold it, or None when no row can match it."""
-        if type(value) is str and len(value) <= max_chars and value.isascii() and "\x00" not in value:
+    def _lookup_text(self, value: Any, name: str) -> str | None:
+        """A lookup key as its column can hold it, or None when no row can match it.
+
+        A key longer than its column (255 characters, or what a custom model declares) is None.
+        """
+        if type(value) is str and len(value) <= 255 and value.isascii() and "\x00" not in value:
             return value  # the usual key: nothing to check further (see check_text)
         if not isinstance(value, str):
             raise InvalidInputError(f"{name}: expected a string, got {type(value).__name__}", name)
         try:
-            return check_text(value, name, max_chars)
+            return check_text(value, name, self._c().key_lengths.get(name))
         except InvalidInputError:
             return None
 
@@ -634,10 +677,11 @@ class PeeweeAdapter:
         """
         database = self._db()
         models = list(self.models)
-        if dialect_of(database) == "mysql":
-            settings = mysql_table_settings(database)
-            for model in models:
-                model._meta.table_settings = list(settings)
+        mysql = mysql_table_settings(database) if dialect_of(database) == "mysql" else None
+        for model in models:
+            # MySQL's settings must not stick once a DatabaseProxy is moved to another backend.
+            own = self._table_settings.setdefault(model, model._meta.table_settings)
+            model._meta.table_settings = list(mysql) if mysql is not None else own
         database.create_tables(models, safe=True)
         if self._compiled is not None:
             self._compiled.has_authenticators = None

@@ -46,6 +46,7 @@ from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.fields import datetime_encoder
 from peewee_authjs.fields import dialect_of
 from peewee_authjs.fields import utcnow
+from peewee_authjs.queries import expired_before
 from peewee_authjs.statements import Statement
 from peewee_authjs.statements import slot
 from peewee_authjs.validation import check_datetime
@@ -96,11 +97,7 @@ class _Table:
         meta: Any = model._meta
         expires: Any = meta.fields["expires"]
         key: Any = meta.primary_key
-        now = slot("now")
-        expired = expires < now
-        if dialect == "sqlite":
-            # Text comparison finds the candidates through the index; julianday() decides.
-            expired = expired & (fn.julianday(expires) < fn.julianday(now))
+        expired = expired_before(expires, slot("now"), database)
         self.count = Statement(database, model.select(fn.COUNT(key)).where(expired), args=("now",))
         if dialect == "mysql":
             # MySQL cannot LIMIT a subquery of IN, but deletes with a LIMIT of its own.

@@ -47,6 +47,7 @@ from peewee_authjs.errors import InvalidInputError
 from peewee_authjs.errors import VerificationError
 from peewee_authjs.queries import Queries
 from peewee_authjs.queries import database_errors
+from peewee_authjs.queries import expired_before
 from peewee_authjs.queries import write_transaction
 from peewee_authjs.sessions import SessionManager
 from peewee_authjs.statements import slot
@@ -377,7 +378,10 @@ class EmailSignIn:
     def purge_expired(self) -> int:
         """Delete every expired link token (housekeeping); how many."""
         V = self.adapter.models.VerificationToken
-        statement = self._queries.get("purge_links", lambda: V.delete().where(V.expires < slot("now")))
+        statement = self._queries.get(
+            "purge_links",
+            lambda: V.delete().where(expired_before(V.expires, slot("now"), self._queries.database())),
+        )
         with database_errors("purge_expired"):
             return statement.run(self._queries.database(), {"now": V.expires.db_value(self.sessions.now())})
 

@@ -110,7 +110,10 @@ def account_from_token(
 
 def _whole_seconds(value: Any, name: str) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # "--5", "²", more digits than int() reads: not a number of seconds
+            raise InvalidInputError(f"{name}: expected a number of seconds", name) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidInputError(f"{name}: expected a number of seconds", name)
     return math.floor(value)

@@ -20,6 +20,7 @@ from peewee import DatabaseProxy
 from peewee import Field
 from peewee import Node
 from peewee import PeeweeException
+from peewee import fn
 
 from peewee_authjs.adapter import PeeweeAdapter
 from peewee_authjs.errors import BackendError
@@ -63,6 +64,19 @@ def database_errors(operation: str) -> Iterator[None]:
         raise BackendError(f"{operation}: the database failed ({type(exc).__name__})") from exc
 
 
+def expired_before(expires: Any, now: Any, database: Database) -> Any:
+    """The condition "``expires`` lies before ``now``" for a datetime column, right on every backend.
+
+    On SQLite the column holds text: comparing texts finds the candidates through the index, and
+    ``julianday()`` decides, so that text written with another offset (``...-05:00``) is read as the
+    instant it names, and text it cannot read never counts as expired.
+    """
+    condition = expires < now
+    if dialect_of(database) == "sqlite":
+        condition = condition & (fn.julianday(expires) < fn.julianday(now))
+    return condition
+
+
 def row_reader(fields: Sequence[Field]) -> tuple[list[str], dict[str, Callable[[Any], Any]]]:
     """The record keys of ``fields`` and their decoders, for a :class:`Statement` selecting them."""
     keys = [column_key(field) for field in fields]
@@ -104,4 +118,4 @@ class Queries:
         return statement
 
 
-__all__ = ["Queries", "database_errors", "database_of", "row_reader", "write_transaction"]
+__all__ = ["Queries", "database_errors", "database_of", "expired_before", "row_reader", "write_transaction"]

@@ -55,6 +55,7 @@ from peewee_authjs.fields import to_millis
 from peewee_authjs.fields import utcnow
 from peewee_authjs.queries import Queries
 from peewee_authjs.queries import database_errors
+from peewee_authjs.queries import expired_before
 from peewee_authjs.queries import row_reader
 from peewee_authjs.queries import write_transaction
 from peewee_authjs.statements import slot
@@ -354,7 +355,10 @@ class SessionManager:
     def purge_expired(self) -> int:
         """Delete every expired session (housekeeping; reads delete them lazily too); how many."""
         S = self.adapter.models.Session
-        statement = self._queries.get("purge_sessions", lambda: S.delete().where(S.expires < slot("now")))
+        statement = self._queries.get(
+            "purge_sessions",
+            lambda: S.delete().where(expired_before(S.expires, slot("now"), self._queries.database())),
+        )
         with database_errors("purge_expired"):
             return statement.run(self._queries.database(), {"now": self._encode_now()})
 

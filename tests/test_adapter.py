@@ -447,6 +447,29 @@ def test_list_authenticators_by_user_id(adapter: PeeweeAdapter) -> None:
     assert adapter.list_authenticators_by_user_id(user2) == [a3]
 
 
+def test_authenticators_are_listed_in_the_same_order_on_every_backend(
+    adapter: PeeweeAdapter, database: Database
+) -> None:
+    """Credential ids come back in code-point order, whatever the PostgreSQL database's collation.
+
+    A database created with an ``en_US`` locale sorts ``a_2`` before ``B-1``; SQLite and MySQL
+    (binary collations) do not. The column is given a linguistic collation here to stand for such a
+    database.
+    """
+    from peewee_authjs.fields import dialect_of
+
+    if dialect_of(database) == "postgres":
+        database.execute_sql(
+            'ALTER TABLE authenticators ALTER COLUMN credential_id TYPE VARCHAR(255) COLLATE "en-x-icu"'
+        )
+    user = adapter.create_user({"email": "order@example.com"})
+    ids = ["a_2", "B-1", "ab", "A-3", "b"]
+    for credential_id in ids:
+        adapter.create_authenticator(authenticator_fixture(user["id"], credential_id))
+    listed = [a["credential_id"] for a in adapter.list_authenticators_by_user_id(user["id"])]
+    assert listed == sorted(ids)
+
+
 # 22
 def test_update_authenticator_counter(adapter: PeeweeAdapter, database: Database) -> None:
     """22. update_authenticator_counter raises for an unknown credential and sets the counter."""

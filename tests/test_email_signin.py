@@ -9,6 +9,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from datetime import timezone
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl
@@ -474,6 +475,20 @@ def test_purge_expired_links(adapter: PeeweeAdapter, signin: EmailSignIn, clock:
     assert rows(adapter.database, "SELECT identifier FROM verification_tokens") == [
         {"identifier": "bob@example.com"}
     ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_purge_expired_links_reads_sqlite_dates_written_with_an_offset(
+    adapter: PeeweeAdapter, signin: EmailSignIn, clock: Clock
+) -> None:
+    """A live link whose expiry text has a negative offset (sorting before now's text) is kept."""
+    signin.send_link("ada@example.com")
+    later = clock() + timedelta(hours=1)
+    text = later.astimezone(timezone(timedelta(hours=-5))).isoformat(" ", "milliseconds")
+    adapter.database.execute_sql("UPDATE verification_tokens SET expires = ?", (text,))
+    assert signin.purge_expired() == 0
+    clock.advance(timedelta(hours=1, milliseconds=1))
+    assert signin.purge_expired() == 1
 
 
 # -- what gets logged ----------------------------------------------------------------------------

@@ -362,6 +362,40 @@ def test_mysql_latin1_tables_become_utf8mb4_bin_without_loss(database: Database,
 
 
 @ONLY_MYSQL
+def test_mysql_conversion_failing_halfway_keeps_the_foreign_keys_after_a_rerun(
+    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0001 failing after some tables were converted: the rerun ends with both cascading foreign keys.
+
+    The keys onto ``users.id`` are dropped for the conversion; once one table is converted and the
+    next is not, they cannot be re-created (the character sets differ), and a process killed there
+    never re-creates them at all. The rerun must restore them, or the JS adapter's ``deleteUser``
+    (which relies on ON DELETE CASCADE) leaves orphan accounts that block the next sign-in.
+    """
+    import peewee_authjs.migrate as migrate_module
+
+    sequelize_database(database, backend, "DEFAULT CHARSET=latin1")
+    real_execute = migrate_module.execute
+    converted: list[str] = []
+
+    def failing_execute(db: Database, sql: str, params: Any = ()) -> None:
+        if "CONVERT TO CHARACTER SET" in sql:
+            if converted:
+                raise DatabaseError("simulated failure of the second conversion")
+            converted.append(sql)
+        real_execute(db, sql, params)
+
+    monkeypatch.setattr(migrate_module, "execute", failing_execute)
+    with pytest.raises(MigrationError, match="0001_mysql_utf8mb4_bin failed"):
+        migrate(database)
+    monkeypatch.setattr(migrate_module, "execute", real_execute)
+    assert migrate(database) == NAMES
+    expected_keys = [("user_id", "users", "id", "CASCADE", "CASCADE")]
+    assert describe(database, "accounts")["foreign_keys"] == expected_keys
+    assert describe(database, "sessions")["foreign_keys"] == expected_keys
+
+
+@ONLY_MYSQL
 def test_mysql_mixed_case_emails_stop_the_conversion(database: Database, backend: str) -> None:
     """An address that is not lowercase would be lost to _bin lookups: refused by user id, unchanged."""
     sequelize_database(database, backend)

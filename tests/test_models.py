@@ -15,6 +15,8 @@ from peewee import Database
 from peewee import DatabaseProxy
 from peewee import IntegerField
 from peewee import SqliteDatabase
+from peewee import TimeField
+from peewee import UUIDField
 
 from peewee_authjs import BackendError
 from peewee_authjs import PeeweeAdapter
@@ -167,6 +169,78 @@ def test_custom_model_fields_are_validated(database: Database) -> None:
         adapter.create_user({"phoneNumber": "1"})
 
 
+class ExternalUser(models.User):
+    """A custom user whose extra columns are Peewee fields that convert their values (db_value)."""
+
+    external_id = UUIDField(null=True)
+    wakes_at = TimeField(null=True)
+
+
+def test_custom_peewee_fields_are_converted_on_every_backend(database: Database) -> None:
+    """Extra Peewee fields go through their own db_value: a uuid.UUID and a time are stored on every backend.
+
+    SQLite's driver cannot bind a ``uuid.UUID`` or a ``time`` itself; Peewee's fields turn them into
+    what it stores, and the adapter must let them, on writes as on updates.
+    """
+    from datetime import time
+
+    adapter = PeeweeAdapter(database, models={"User": ExternalUser})
+    adapter.create_tables()
+    external = uuid.UUID("12345678-1234-4234-8234-123456789abc")
+    user = adapter.create_user({"email": "e@x.io", "external_id": external, "wakes_at": time(6, 30)})
+    stored = adapter.get_user(user["id"])
+    assert stored is not None
+    assert stored["external_id"] == external and stored["wakes_at"] == time(6, 30)
+    other = uuid.UUID("87654321-4321-4321-8321-cba987654321")
+    updated = adapter.update_user({"id": user["id"], "external_id": other, "wakes_at": time(7, 15)})
+    assert updated is not None and updated["external_id"] == other and updated["wakes_at"] == time(7, 15)
+    assert adapter.get_user(user["id"]) == updated
+
+
+class LongTokenSession(models.Session):
+    """A custom session whose token column is wider than Sequelize's VARCHAR(255)."""
+
+    session_token = CharField(max_length=512)
+
+
+def test_custom_wider_token_column_is_found_by_every_lookup(database: Database) -> None:
+    """A token the custom column stored (longer than 255) is found, updated and deleted by that token."""
+    adapter = PeeweeAdapter(database, models={"Session": LongTokenSession})
+    adapter.create_tables()
+    user = adapter.create_user({"email": "long@x.io"})
+    token = "t" * 400
+    session = adapter.create_session({"session_token": token, "user_id": user["id"], "expires": LATER})
+    found = adapter.get_session_and_user(token)
+    assert found is not None and found["session"] == session
+    later = LATER + timedelta(days=1)
+    assert adapter.update_session({"session_token": token, "expires": later}) == {**session, "expires": later}
+    assert adapter.delete_session(token) == {**session, "expires": later}
+    assert count(database, "sessions") == 0
+    assert adapter.get_session_and_user("t" * 600) is None
+
+
+class IndexedAccount(models.Account):
+    """A custom account with a unique index of its own, declared with ``add_index``."""
+
+
+IndexedAccount.add_index(IndexedAccount.scope, IndexedAccount.token_type, unique=True)
+
+
+def test_custom_unique_index_violation_is_a_duplicate_error_naming_its_columns(database: Database) -> None:
+    """A custom model's own unique index (a ModelIndex) is named in DuplicateError on every backend."""
+    from peewee_authjs import DuplicateError
+
+    adapter = PeeweeAdapter(database, models={"Account": IndexedAccount})
+    adapter.create_tables()
+    user = adapter.create_user({})
+    account = {"user_id": user["id"], "type": "oauth", "provider": "p", "scope": "s", "token_type": "t"}
+    adapter.link_account({**account, "provider_account_id": "1"})
+    with pytest.raises(DuplicateError, match=r"scope, token_type") as info:
+        adapter.link_account({**account, "provider_account_id": "2"})
+    assert info.value.key == "scope, token_type"
+    assert count(database, "accounts") == 1
+
+
 def test_one_model_class_serves_two_databases(tmp_path: Path) -> None:
     """The classes passed in stay unbound, so two adapters on two databases do not interfere."""
     first = PeeweeAdapter(f"sqlite:///{tmp_path / 'one.db'}", models={"User": PhoneUser})
@@ -194,6 +268,28 @@ def test_database_proxy_initialised_later(tmp_path: Path) -> None:
     proxy.initialize(open_database(f"sqlite:///{tmp_path / 'b.db'}"))
     adapter.create_tables()
     assert adapter.get_user(user["id"]) is None
+
+
+def test_database_proxy_reinitialised_to_another_backend_creates_its_tables(
+    database: Database, tmp_path: Path
+) -> None:
+    """A proxy moved from any backend to SQLite (and back) gets tables in each one's own DDL.
+
+    MySQL's table settings (ENGINE=InnoDB...) must not stick to the models once the proxy is on SQLite.
+    """
+    proxy = DatabaseProxy()
+    adapter = PeeweeAdapter(proxy)
+    proxy.initialize(database)
+    adapter.create_tables()
+    adapter.create_user({"email": "first@x.io"})
+    proxy.initialize(open_database(f"sqlite:///{tmp_path / 'other.db'}"))
+    adapter.create_tables()
+    user = adapter.create_user({"email": "second@x.io"})
+    assert adapter.get_user(user["id"]) == user
+    proxy.initialize(database)
+    adapter.drop_tables()
+    adapter.create_tables()
+    assert adapter.get_user_by_email("first@x.io") is None
 
 
 def test_url_opens_sqlite_with_the_pragmas(tmp_path: Path) -> None:

@@ -121,6 +121,9 @@ def test_expires_at_is_floor_now_plus_expires_in() -> None:
         ({"provider_account_id": True}, "provider_account_id"),
         ({"token": {"expires_in": "soon"}}, "expires_in"),
         ({"token": {"expires_at": float("nan")}}, "expires_at"),
+        ({"token": {"expires_in": "--5"}}, "expires_in"),
+        ({"token": {"expires_in": "\u00b2"}}, "expires_in"),
+        ({"token": {"expires_at": "9" * 5000}}, "expires_at"),
     ],
 )
 def test_account_from_token_refuses_bad_input(kwargs: dict[str, Any], field: str) -> None:

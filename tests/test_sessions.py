@@ -481,6 +481,29 @@ def test_purge_expired_deletes_only_expired(
     assert sessions.read(young["session_token"]) is not None
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_purge_expired_reads_sqlite_dates_written_with_an_offset(
+    adapter: PeeweeAdapter, sessions: SessionManager, clock: Clock, user_id: str
+) -> None:
+    """A live session whose text (written by another program) has a negative offset is kept; an expired one goes.
+
+    ``2026-03-01 08:00:00.000-05:00`` is 13:00 UTC: its text sorts before ``12:00 +00:00``, its instant after.
+    """
+    live = sessions.start(user_id)
+    dead = sessions.start(user_id)
+    minus_five = timezone(timedelta(hours=-5))
+    for session, instant in ((live, START + timedelta(hours=1)), (dead, START - timedelta(hours=1))):
+        text = instant.astimezone(minus_five).isoformat(" ", "milliseconds")
+        adapter.database.execute_sql(
+            "UPDATE sessions SET expires = ? WHERE session_token = ?", (text, session["session_token"])
+        )
+    clock.set(START)
+    assert sessions.purge_expired() == 1
+    found = adapter.get_session_and_user(live["session_token"])
+    assert found is not None and found["session"]["expires"] == START + timedelta(hours=1)
+    assert adapter.get_session_and_user(dead["session_token"]) is None
+
+
 def test_tokens_never_reach_the_logs(
     sessions: SessionManager, clock: Clock, user_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -25,7 +25,9 @@ Why it is safe:
 - the server refuses to change the character set of a column a foreign key
   uses, so the keys between Auth.js tables (``accounts.user_id``,
   ``sessions.user_id``) are dropped for the conversion and re-created as they
-  were; ``check`` refuses when a table of your own references a column whose
+  were. A run that fails (or is killed) halfway cannot re-create a key between
+  a converted and an unconverted table; the next run converts the rest and
+  re-creates every missing ``user_id -> users.id`` key (ON DELETE CASCADE); ``check`` refuses when a table of your own references a column whose
   character set changes (drop that key, migrate, convert your table, re-add it).
 
 ``TEXT`` columns keep their type (a plain ``CONVERT TO`` would promote them to
@@ -41,6 +43,7 @@ from typing import Any
 from typing import NamedTuple
 
 from peewee import Database
+from peewee import PeeweeException
 
 from peewee_authjs.errors import MigrationError
 from peewee_authjs.fields import dialect_of
@@ -52,6 +55,8 @@ from peewee_authjs.migrate import mysql_collation
 from peewee_authjs.migrate import quote
 
 TABLES = ("users", "accounts", "sessions", "verification_tokens", "authenticators")
+#: The tables whose ``user_id`` references ``users.id`` (ON DELETE CASCADE, as Sequelize declares it).
+USER_KEY_TABLES = ("accounts", "sessions", "authenticators")
 #: The collation ``exact_text`` compares in (the tables end with ``mysql_collation(db)``).
 COMPARE = "utf8mb4_bin"
 TEXT_TYPES = ("tinytext", "text", "mediumtext")
@@ -171,7 +176,7 @@ def up(migrator: Any, db: Database) -> None:
     if problems:
         raise MigrationError("; ".join(problems))
     conversions = _conversions(db)
-    if not conversions:
+    if not conversions and not _lost_user_keys(db):
         return
     # The server refuses to change the character set of a column a foreign key uses (even with
     # foreign_key_checks=0): the keys between Auth.js tables are dropped and then re-created as they were.
@@ -186,12 +191,52 @@ def up(migrator: Any, db: Database) -> None:
         for table, clauses in conversions.items():
             execute(db, f"ALTER TABLE {quote(db, table)} {', '.join(clauses)}")
             logger.info("%s: converted to utf8mb4 / %s", table, mysql_collation(db))
+        while dropped:
+            execute(db, _add_foreign_key(db, dropped[0]))
+            dropped.pop(0)
+        # A run that failed halfway (or was killed) could not re-create its keys: restore them now.
+        for table in _lost_user_keys(db):
+            execute(
+                db,
+                f"ALTER TABLE {quote(db, table)} ADD FOREIGN KEY ({quote(db, 'user_id')}) "
+                f"REFERENCES {quote(db, 'users')} ({quote(db, 'id')}) ON DELETE CASCADE ON UPDATE CASCADE",
+            )
+            logger.info("%s: foreign key user_id -> users.id restored", table)
     finally:
         try:
+            # After a failure: put back what can be (a key between a converted and an unconverted
+            # table cannot); running migrate again restores the rest.
             for ref in dropped:
-                execute(db, _add_foreign_key(db, ref))
+                try:
+                    execute(db, _add_foreign_key(db, ref))
+                except PeeweeException:
+                    logger.warning(
+                        "%s.%s: foreign key not restored yet; run migrate again", ref.table, ref.column
+                    )
         finally:
             execute(db, "SET foreign_key_checks = @authjs_foreign_key_checks")
+
+
+def _lost_user_keys(db: Database) -> list[str]:
+    """The Auth.js tables whose ``user_id`` has no foreign key onto ``users.id`` (one is always declared)."""
+    marks = ", ".join(["%s"] * len(USER_KEY_TABLES))
+    having = fetch(
+        db,
+        "SELECT DISTINCT c.TABLE_NAME FROM information_schema.COLUMNS c "
+        "JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = c.TABLE_SCHEMA "
+        "AND k.TABLE_NAME = c.TABLE_NAME AND k.COLUMN_NAME = c.COLUMN_NAME "
+        "AND k.REFERENCED_TABLE_NAME = 'users' AND k.REFERENCED_COLUMN_NAME = 'id' "
+        f"WHERE c.TABLE_SCHEMA = DATABASE() AND c.COLUMN_NAME = 'user_id' AND c.TABLE_NAME IN ({marks})",
+        USER_KEY_TABLES,
+    )
+    columns = fetch(
+        db,
+        "SELECT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        f"AND COLUMN_NAME = 'user_id' AND TABLE_NAME IN ({marks}) ORDER BY 1",
+        USER_KEY_TABLES,
+    )
+    keyed = {str(row[0]) for row in having}
+    return [str(row[0]) for row in columns if str(row[0]) not in keyed]
 
 
 def _add_foreign_key(db: Database, ref: Reference) -> str:
