@@ -15,8 +15,20 @@ from tests.backends import POSTGRES_ENV
 def test_operations_mode_writes_every_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A short run prints the table and writes, per operation, both sides' ops/s and their ratio."""
     out = tmp_path / "bench.json"
-    argv = ["--users", "300", "--rounds", "2", "--seconds", "0.005", "--tmp", str(tmp_path),
-            "--only", "get_session_and_user,delete_user,use_verification_token", "--json", str(out)]
+    argv = [
+        "--users",
+        "300",
+        "--rounds",
+        "2",
+        "--seconds",
+        "0.005",
+        "--tmp",
+        str(tmp_path),
+        "--only",
+        "get_session_and_user,delete_user,use_verification_token",
+        "--json",
+        str(out),
+    ]
     url = os.environ.get(POSTGRES_ENV)
     if url:
         argv += ["--postgres", url]
@@ -48,8 +60,22 @@ def test_scale_mode_reports_latency_and_cleanup(tmp_path: Path) -> None:
 def test_concurrency_mode_counts_errors(tmp_path: Path) -> None:
     """--concurrency runs threads and processes on one WAL file and counts no "database is locked"."""
     out = tmp_path / "load.json"
-    assert main(["--concurrency", "--workers", "2", "--duration", "0.5", "--tmp", str(tmp_path),
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--concurrency",
+                "--workers",
+                "2",
+                "--duration",
+                "0.5",
+                "--tmp",
+                str(tmp_path),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     runs = json.loads(out.read_text())["concurrency"]["runs"]
     assert [(r["backend"], r["mode"]) for r in runs] == [("sqlite", "threads"), ("sqlite", "processes")]
     for run in runs:
