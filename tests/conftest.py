@@ -9,8 +9,10 @@ import pytest
 from peewee import Database
 
 from peewee_authjs import PeeweeAdapter
+from peewee_authjs.sessions import SessionManager
 from tests.backends import backend_names
 from tests.backends import open_clean
+from tests.clock import Clock
 
 
 @pytest.fixture(params=backend_names())
@@ -31,3 +33,15 @@ def adapter(database: Database) -> PeeweeAdapter:
     result = PeeweeAdapter(database)
     result.create_tables()
     return result
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock the test moves by hand (starts at ``tests.clock.START``)."""
+    return Clock()
+
+
+@pytest.fixture
+def sessions(adapter: PeeweeAdapter, clock: Clock) -> SessionManager:
+    """Auth.js's session rules over ``adapter``, on the test's clock."""
+    return SessionManager(adapter, clock=clock)

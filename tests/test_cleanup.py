@@ -75,9 +75,7 @@ def test_batches_are_bounded_and_counted(adapter: PeeweeAdapter, database: Datab
     _tokens(adapter, *[NOW - timedelta(minutes=m) for m in range(1, 5)])
     seen: list[tuple[str, int, int]] = []
 
-    result = delete_expired(
-        adapter, now=NOW, batch_size=2, pause=0, progress=lambda *step: seen.append(step)
-    )
+    result = delete_expired(adapter, now=NOW, batch_size=2, pause=0, progress=lambda *step: seen.append(step))
 
     assert (result.sessions, result.verification_tokens, result.batches) == (5, 4, 6)
     assert seen == [

@@ -59,16 +59,6 @@ class Outbox:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(adapter: PeeweeAdapter, clock: Clock) -> SessionManager:
-    return SessionManager(adapter, clock=clock)
-
-
-@pytest.fixture
 def outbox() -> Outbox:
     return Outbox()
 

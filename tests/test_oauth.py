@@ -29,16 +29,6 @@ from tests.helpers import rows
 PROFILE = {"id": "gh-1", "name": "Ada Lovelace", "email": "Ada@Example.com", "image": "https://img/ada.png"}
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(adapter: PeeweeAdapter, clock: Clock) -> SessionManager:
-    return SessionManager(adapter, clock=clock)
-
-
 def account(provider_account_id: str = "gh-1", provider: str = "github") -> dict[str, Any]:
     return account_from_token(
         provider=provider,

@@ -36,16 +36,6 @@ MS = timedelta(milliseconds=1)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sessions(adapter: PeeweeAdapter, clock: Clock) -> SessionManager:
-    return SessionManager(adapter, clock=clock)
-
-
-@pytest.fixture
 def user_id(adapter: PeeweeAdapter) -> str:
     return adapter.create_user({"email": "ada@example.com"})["id"]
 

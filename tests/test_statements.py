@@ -260,4 +260,7 @@ def test_nested_record_builder_splits_a_row() -> None:
     build = nested_record_builder(
         [("session", ("id", "expires"), {"expires": lambda v: v + timedelta(days=1)}), ("user", ("id",), {})]
     )
-    assert build(("s", LATER, "u")) == {"session": {"id": "s", "expires": LATER + timedelta(days=1)}, "user": {"id": "u"}}
+    assert build(("s", LATER, "u")) == {
+        "session": {"id": "s", "expires": LATER + timedelta(days=1)},
+        "user": {"id": "u"},
+    }
