@@ -295,16 +295,17 @@ class SessionManager:
         keys, decoders = row_reader(fields)
         statement = self._queries.get(
             "sessions_of_user",
-            lambda: (
-                S.select(*fields)
-                .where((S.user == slot("user")) & (S.expires >= slot("now")))
-                .order_by(S.expires.desc(), S.id)
-            ),
+            lambda: S.select(*fields).where(S.user == slot("user")).order_by(S.id),
             keys,
             decoders,
         )
         with database_errors("list_for_user"):
-            rows = statement.fetch_all(self._queries.database(), {"user": key, "now": self._encode_now()})
+            rows = statement.fetch_all(self._queries.database(), {"user": key})
+        # Expiry is compared on the decoded instants, not in SQL: on SQLite the column is text,
+        # and text another program wrote with an offset does not sort like the instant.
+        now = self.now()
+        rows = [row for row in rows if row["expires"] >= now]
+        rows.sort(key=lambda row: row["expires"], reverse=True)  # stable: ties stay in id order
         return cast(list[AdapterSession], rows)
 
     def revoke(self, user_id: str, session_id: str) -> bool:

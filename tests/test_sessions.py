@@ -549,3 +549,26 @@ def test_works_over_a_database_proxy(tmp_path: Path) -> None:
     assert manager.revoke_others(user["id"], first["session_token"]) == 1
     assert manager.read(second["session_token"]) is None
     proxy.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_list_for_user_reads_sqlite_dates_written_with_an_offset(
+    adapter: PeeweeAdapter, sessions: SessionManager, clock: Clock, user_id: str
+) -> None:
+    """Listing compares instants, not texts: a live session written as ``...-05:00`` is listed, newest first.
+
+    ``08:00:00.000-05:00`` (13:00 UTC) sorts before ``12:00 +00:00`` as text, but lies after it.
+    """
+    live = sessions.start(user_id)
+    dead = sessions.start(user_id)
+    minus_five = timezone(timedelta(hours=-5))
+    for session, instant in ((live, START + timedelta(hours=1)), (dead, START - timedelta(hours=1))):
+        text = instant.astimezone(minus_five).isoformat(" ", "milliseconds")
+        adapter.database.execute_sql(
+            "UPDATE sessions SET expires = ? WHERE session_token = ?", (text, session["session_token"])
+        )
+    later = sessions.start(user_id)  # expires START + max_age: the newest
+    clock.set(START)
+    listed = sessions.list_for_user(user_id)
+    assert [s["id"] for s in listed] == [later["id"], live["id"]]
+    assert listed[1]["expires"] == START + timedelta(hours=1)
