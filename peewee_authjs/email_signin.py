@@ -316,7 +316,7 @@ class EmailSignIn:
                 lambda: V.select(V.token).where(live & (V.identifier == slot("identifier"))),
                 ["token"],
             )
-        with database_errors("check"):
+        with database_errors(self.adapter, "check"):
             return statement.fetch_one(self._queries.database(), params) is not None
 
     def sign_in(
@@ -382,7 +382,7 @@ class EmailSignIn:
             "purge_links",
             lambda: V.delete().where(expired_before(V.expires, slot("now"), self._queries.database())),
         )
-        with database_errors("purge_expired"):
+        with database_errors(self.adapter, "purge_expired"):
             return statement.run(self._queries.database(), {"now": V.expires.db_value(self.sessions.now())})
 
 

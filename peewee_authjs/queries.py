@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from typing import Any
-from typing import cast
 
 from peewee import Database
-from peewee import DatabaseProxy
 from peewee import Field
 from peewee import Node
 from peewee import PeeweeException
@@ -31,37 +30,33 @@ from peewee_authjs.statements import column_key
 
 def database_of(adapter: PeeweeAdapter) -> Database:
     """The adapter's database (the initialised object behind a ``DatabaseProxy``)."""
-    database = adapter.database
-    real = database.obj if isinstance(database, DatabaseProxy) else database
+    real = adapter._db()
     if real is None:
         raise BackendError("the DatabaseProxy given to PeeweeAdapter is not initialised")
-    return cast(Database, real)
+    return real
 
 
-@contextmanager
-def write_transaction(adapter: PeeweeAdapter) -> Iterator[None]:
+def write_transaction(adapter: PeeweeAdapter) -> AbstractContextManager[Any]:
     """One transaction on the adapter's database, for a read-then-write sequence.
 
-    On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so that two such
-    sequences queue on ``busy_timeout`` instead of failing when both try to upgrade
-    a read lock. Nested, it is a savepoint.
+    The adapter's own: on SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so
+    that two such sequences queue on ``busy_timeout`` instead of failing when both try to
+    upgrade a read lock. Nested, it is a savepoint.
     """
-    db = database_of(adapter)
-    if dialect_of(db) == "sqlite" and not db.in_transaction():
-        with db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+    return adapter._transaction(adapter._c())
 
 
 @contextmanager
-def database_errors(operation: str) -> Iterator[None]:
-    """Turn a Peewee error of one of these queries into :class:`BackendError` (cause kept)."""
+def database_errors(adapter: PeeweeAdapter, operation: str) -> Iterator[None]:
+    """Turn a Peewee error of one of these queries into the library's, as the adapter does.
+
+    The adapter's translation: a typed error that quotes no value, and a lost connection
+    closed so that the next call reconnects.
+    """
     try:
         yield
     except PeeweeException as exc:
-        raise BackendError(f"{operation}: the database failed ({type(exc).__name__})") from exc
+        adapter._fail(exc, operation)
 
 
 def expired_before(expires: Any, now: Any, database: Database) -> Any:

@@ -241,7 +241,7 @@ class SessionManager:
                 lambda: S.update({S.expires: slot("expires")}).where(S.session_token == slot("token")),
             )
         params = {"token": session_token, "expires": None if expires is None else S.expires.db_value(expires)}
-        with database_errors(name):
+        with database_errors(self.adapter, name):
             statement.run(self._queries.database(), params)
 
     def end(self, session_token: str | None) -> AdapterSession | None:
@@ -299,7 +299,7 @@ class SessionManager:
             keys,
             decoders,
         )
-        with database_errors("list_for_user"):
+        with database_errors(self.adapter, "list_for_user"):
             rows = statement.fetch_all(self._queries.database(), {"user": key})
         # Expiry is compared on the decoded instants, not in SQL: on SQLite the column is text,
         # and text another program wrote with an offset does not sort like the instant.
@@ -323,7 +323,7 @@ class SessionManager:
             "revoke_session",
             lambda: S.delete().where((S.id == slot("id")) & (S.user == slot("user"))),
         )
-        with database_errors("revoke"):
+        with database_errors(self.adapter, "revoke"):
             return statement.run(self._queries.database(), {"id": session_key, "user": user_key}) > 0
 
     def revoke_others(self, user_id: str, keep_session_token: str) -> int:
@@ -347,7 +347,7 @@ class SessionManager:
             lambda: S.delete().where((S.user == slot("user")) & (S.session_token != slot("token"))),
         )
         params = {"user": user_key, "token": keep_session_token}
-        with database_errors("revoke_others"), write_transaction(self.adapter):
+        with database_errors(self.adapter, "revoke_others"), write_transaction(self.adapter):
             db = self._queries.database()
             if owned.fetch_one(db, params) is None:
                 raise NotFoundError("revoke_others: keep_session_token is not a session of this user")
@@ -360,7 +360,7 @@ class SessionManager:
             "purge_sessions",
             lambda: S.delete().where(expired_before(S.expires, slot("now"), self._queries.database())),
         )
-        with database_errors("purge_expired"):
+        with database_errors(self.adapter, "purge_expired"):
             return statement.run(self._queries.database(), {"now": self._encode_now()})
 
 
