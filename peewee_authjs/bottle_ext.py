@@ -291,15 +291,7 @@ class AuthJSPlugin:
 
     def _write_cookies(self, auth: RequestAuth, target: bottle.BaseResponse) -> None:
         for cookie in auth.outgoing.values():
-            options: dict[str, Any] = {
-                "path": cookie.path,
-                "secure": cookie.secure,
-                "httponly": cookie.http_only,
-                "samesite": cookie.same_site,
-            }
-            if cookie.expires is not None:
-                options["expires"] = cookie.expires
-            target.set_cookie(cookie.name, cookie.value, **options)
+            target.set_cookie(cookie.name, cookie.value, **cookie.set_cookie_options())
         if auth.session_token is not None or auth.outgoing:  # as Flask: no shared cache mixes users
             vary = target.get_header("Vary") or ""
             if "cookie" not in vary.lower():

@@ -410,15 +410,7 @@ def _write_cookies(response: Response) -> Response:
     if auth is None:
         return response
     for cookie in auth.outgoing.values():
-        response.set_cookie(
-            cookie.name,
-            cookie.value,
-            expires=cookie.expires,
-            path=cookie.path,
-            secure=cookie.secure,
-            httponly=cookie.http_only,
-            samesite=cookie.same_site,
-        )
+        response.set_cookie(cookie.name, cookie.value, **cookie.set_cookie_options())
     if auth.session_token is not None or auth.outgoing:
         response.vary.add("Cookie")
     return response

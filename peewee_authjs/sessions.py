@@ -107,22 +107,36 @@ def find_session_token(cookies: Mapping[str, str], *, secure: bool = False) -> s
 
 @dataclass(frozen=True)
 class SessionCookie:
-    """A session cookie to set, with Auth.js's attributes.
+    """A cookie to set (the session cookie, or the CSRF cookie), with Auth.js's attributes.
 
     ``value`` is the raw session token, so the dataclass ``repr`` leaves it out.
     """
 
     name: str
     value: str
-    expires: datetime
+    #: When the browser drops it; None for a browser-session cookie (the CSRF cookie).
+    expires: datetime | None
     secure: bool
     http_only: bool = True
     same_site: str = "Lax"
     path: str = "/"
 
+    def set_cookie_options(self) -> dict[str, Any]:
+        """The keyword arguments of Flask's and Bottle's ``response.set_cookie(name, value, ...)``."""
+        options: dict[str, Any] = {
+            "path": self.path,
+            "secure": self.secure,
+            "httponly": self.http_only,
+            "samesite": self.same_site,
+        }
+        if self.expires is not None:
+            options["expires"] = self.expires
+        return options
+
     def __repr__(self) -> str:
         return (
-            f"SessionCookie(name={self.name!r}, value=<hidden>, expires={self.expires.isoformat()}, "
+            f"SessionCookie(name={self.name!r}, value=<hidden>, "
+            f"expires={self.expires.isoformat() if self.expires else None}, "
             f"secure={self.secure})"
         )
 

@@ -62,6 +62,7 @@ from peewee_authjs.pages import Pages
 from peewee_authjs.sessions import DEFAULT_MAX_AGE
 from peewee_authjs.sessions import DEFAULT_UPDATE_AGE
 from peewee_authjs.sessions import SESSION_COOKIE_NAMES
+from peewee_authjs.sessions import SessionCookie
 from peewee_authjs.sessions import SessionManager
 from peewee_authjs.sessions import session_cookie_name
 
@@ -194,22 +195,6 @@ class WebResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class OutgoingCookie:
-    """A cookie to set on the response (``expires`` None: a browser-session cookie).
-
-    The value is a token, so ``repr`` leaves it out.
-    """
-
-    name: str
-    value: str = field(repr=False)
-    expires: datetime | None
-    secure: bool
-    http_only: bool = True
-    same_site: str = "Lax"
-    path: str = "/"
-
-
 class RequestAuth:
     """One request's sign-in state: the session (read once, on first use) and the cookies to set.
 
@@ -232,7 +217,7 @@ class RequestAuth:
         self._found: SessionAndUser | None = None
         self._csrf: str | None = None
         #: The cookies to set on the response, by name (the last one set wins).
-        self.outgoing: dict[str, OutgoingCookie] = {}
+        self.outgoing: dict[str, SessionCookie] = {}
 
     def __repr__(self) -> str:
         state = "unread" if not self._read else ("signed in" if self._found else "anonymous")
@@ -287,14 +272,14 @@ class RequestAuth:
 
     def _set_session_cookie(self, session: AdapterSession, expires: datetime) -> None:
         cookie = self.web.sessions.cookie(session, secure=self.secure, v4=self.web.settings.v4_cookies)
-        self.outgoing[cookie.name] = OutgoingCookie(cookie.name, cookie.value, expires, cookie.secure)
+        self.outgoing[cookie.name] = SessionCookie(cookie.name, cookie.value, expires, cookie.secure)
 
     def clear_session_cookies(self) -> None:
         """Clear every session cookie the request sent, and the one this site writes."""
         name = session_cookie_name(secure=self.secure, v4=self.web.settings.v4_cookies)
         for each in {*self.present, name}:
             secure = self.secure or each.startswith("__Secure-")
-            self.outgoing[each] = OutgoingCookie(each, "", _EPOCH, secure)
+            self.outgoing[each] = SessionCookie(each, "", _EPOCH, secure)
 
     # -- CSRF -------------------------------------------------------------------------------
 
@@ -316,7 +301,7 @@ class RequestAuth:
                 token = secrets.token_hex(32)
                 name = csrf_cookie_name(secure=self.secure)
                 value = f"{token}|{self.web.csrf_hash(token)}"
-                self.outgoing[name] = OutgoingCookie(name, value, None, self.secure)
+                self.outgoing[name] = SessionCookie(name, value, None, self.secure)
             self._csrf = token
         return self._csrf
 
@@ -600,7 +585,6 @@ __all__ = [
     "CSRF_HEADER",
     "ROUTES",
     "AuthWeb",
-    "OutgoingCookie",
     "RequestAuth",
     "WebRequest",
     "WebResponse",

@@ -214,15 +214,7 @@ def create_app(adapter: PeeweeAdapter, sessions: SessionManager, issuer: str, *,
         response = redirect("/")
         assert result.session is not None
         cookie = sessions.cookie(result.session, secure=request.is_secure)
-        response.set_cookie(
-            cookie.name,
-            cookie.value,
-            expires=cookie.expires,
-            path=cookie.path,
-            secure=cookie.secure,
-            httponly=cookie.http_only,
-            samesite=cookie.same_site,
-        )
+        response.set_cookie(cookie.name, cookie.value, **cookie.set_cookie_options())
         return response
 
     @app.errorhandler(OAuthError)
